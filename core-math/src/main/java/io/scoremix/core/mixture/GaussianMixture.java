@@ -1,0 +1,479 @@
+package io.scoremix.core.mixture;
+
+import dev.ludovic.netlib.blas.BLAS;
+import io.scoremix.core.linalg.Blas;
+import io.scoremix.core.linalg.Cholesky;
+import io.scoremix.core.random.CounterRandom;
+
+import java.util.Arrays;
+
+/**
+ * A finite mixture of multivariate Gaussians {@code sum_i lambda_i N(mu_i, Q_i)} on R^d: validated
+ * construction, log-densities and posteriors in log space, sampling, the OU-noised mixture and its
+ * exact score and Hessian (ALGORITHM.md section 1). Immutable and thread-safe.
+ *
+ * <p>Block methods take points flat and row-major: {@code x[j*d + r]} is coordinate r of point j.
+ *
+ * <p>Implementation notes. Each covariance is held by its Cholesky factor {@code Q = L L^T}; with
+ * {@code A = L^{-1}} the whitened residual is {@code y = A (x - mu)}, the Mahalanobis term is
+ * {@code ||y||^2}, and {@code Q^{-1}(x - mu) = A^T y}. On a block both products are BLAS-3 triangular
+ * multiplies (dtrmm) over all points at once. Posteriors are a log-sum-exp softmax of
+ * {@code log lambda_i - 1/2 log det Q_i - 1/2 ||y_i||^2}, so they never underflow to equal values the
+ * way linear-space densities do in moderate d. The Hessian is
+ * {@code -sum pi_i P_i + sum pi_i g_i g_i^T - gbar gbar^T} with {@code g_i = -P_i (x - mu_i)}.
+ */
+public final class GaussianMixture implements DensityModel {
+
+    /** Relative tolerance on the sum of the weights, and on the asymmetry of covariances. */
+    public static final double WEIGHT_SUM_TOLERANCE = 1e-9;
+    public static final double SYMMETRY_TOLERANCE = 1e-9;
+
+    private static final double LOG_2PI = Math.log(2 * Math.PI);
+    /** Points per internal chunk of the block kernels: bounds scratch at k * CHUNK * d doubles. */
+    private static final int CHUNK = 256;
+
+    private final int d;
+    private final int k;
+    private final double[] weights;
+    private final double[] means;      // k x d
+    private final double[] covs;       // k x d x d, row-major per component
+    private final double[] chol;       // k x d x d, lower factors, row-major
+    private final double[] invCholCm;  // k x d x d, L^{-1} in column-major (lower) for BLAS
+    private final double[] precision;  // k x d x d, Q^{-1} row-major
+    private final double[] logNorm;    // log lambda_i - 1/2 log det Q_i - d/2 log 2 pi
+
+    private GaussianMixture(int d, double[] weights, double[] means, double[] covs, double[] chol) {
+        this.d = d;
+        this.k = weights.length;
+        this.weights = weights;
+        this.means = means;
+        this.covs = covs;
+        this.chol = chol;
+        int dd = d * d;
+        this.invCholCm = new double[k * dd];
+        this.precision = new double[k * dd];
+        this.logNorm = new double[k];
+        double[] l = new double[dd];
+        double[] inv = new double[dd];
+        for (int i = 0; i < k; i++) {
+            System.arraycopy(chol, i * dd, l, 0, dd);
+            Cholesky.invertLower(l, d, inv);
+            int o = i * dd;
+            for (int r = 0; r < d; r++) {
+                for (int c = 0; c <= r; c++) {
+                    invCholCm[o + r + c * d] = inv[r * d + c];
+                }
+            }
+            // P = A^T A with A = L^{-1} lower: P[r][c] = sum_m A[m][r] A[m][c], m >= max(r, c).
+            for (int r = 0; r < d; r++) {
+                for (int c = 0; c <= r; c++) {
+                    double s = 0;
+                    for (int m = r; m < d; m++) {
+                        s += inv[m * d + r] * inv[m * d + c];
+                    }
+                    precision[o + r * d + c] = s;
+                    precision[o + c * d + r] = s;
+                }
+            }
+            logNorm[i] = Math.log(weights[i]) - 0.5 * Cholesky.logDet(l, d) - 0.5 * d * LOG_2PI;
+        }
+    }
+
+    /**
+     * A validated mixture. Weights must be positive and finite and sum to 1 within
+     * {@link #WEIGHT_SUM_TOLERANCE} (relative); they are then renormalised exactly. Means must have
+     * length d, covariances must be d x d, finite, symmetric within {@link #SYMMETRY_TOLERANCE} relative
+     * to their largest entry (they are then symmetrised) and positive definite. The arrays are copied.
+     *
+     * @throws IllegalArgumentException naming the component and the problem
+     */
+    public static GaussianMixture of(double[] weights, double[][] means, double[][][] covariances) {
+        if (weights == null || means == null || covariances == null) {
+            throw new IllegalArgumentException("weights, means and covariances must all be given");
+        }
+        int k = weights.length;
+        if (k == 0) {
+            throw new IllegalArgumentException("a mixture needs at least one component");
+        }
+        if (means.length != k || covariances.length != k) {
+            throw new IllegalArgumentException("got " + k + " weights, " + means.length + " means and "
+                    + covariances.length + " covariances: one of each per component is needed");
+        }
+        if (means[0] == null || means[0].length == 0) {
+            throw new IllegalArgumentException("component 0: mean is empty: the dimension must be at least 1");
+        }
+        int d = means[0].length;
+        double sum = 0;
+        for (int i = 0; i < k; i++) {
+            double w = weights[i];
+            if (!Double.isFinite(w)) {
+                throw new IllegalArgumentException("component " + i + ": weight is not finite (" + w + ")");
+            }
+            if (!(w > 0)) {
+                throw new IllegalArgumentException("component " + i + ": weight must be positive, got " + w);
+            }
+            sum += w;
+        }
+        if (Math.abs(sum - 1.0) > WEIGHT_SUM_TOLERANCE) {
+            throw new IllegalArgumentException("weights sum to " + sum + ", not 1 (relative tolerance "
+                    + WEIGHT_SUM_TOLERANCE + ")");
+        }
+        double[] w = new double[k];
+        double[] mu = new double[k * d];
+        double[] q = new double[k * d * d];
+        for (int i = 0; i < k; i++) {
+            w[i] = weights[i] / sum;
+            double[] m = means[i];
+            if (m == null || m.length != d) {
+                throw new IllegalArgumentException("component " + i + ": mean has dimension "
+                        + (m == null ? 0 : m.length) + ", expected " + d);
+            }
+            for (int r = 0; r < d; r++) {
+                if (!Double.isFinite(m[r])) {
+                    throw new IllegalArgumentException("component " + i + ": mean[" + r + "] is not finite (" + m[r] + ")");
+                }
+                mu[i * d + r] = m[r];
+            }
+            copyCovariance(i, covariances[i], d, q, i * d * d);
+        }
+        return build(d, w, mu, q);
+    }
+
+    private static void copyCovariance(int i, double[][] c, int d, double[] q, int off) {
+        if (c == null || c.length != d) {
+            throw new IllegalArgumentException("component " + i + ": covariance has " + (c == null ? 0 : c.length)
+                    + " rows, expected " + d);
+        }
+        double scale = 0;
+        for (int r = 0; r < d; r++) {
+            if (c[r] == null || c[r].length != d) {
+                throw new IllegalArgumentException("component " + i + ": covariance row " + r + " has length "
+                        + (c[r] == null ? 0 : c[r].length) + ", expected " + d);
+            }
+            for (int s = 0; s < d; s++) {
+                if (!Double.isFinite(c[r][s])) {
+                    throw new IllegalArgumentException("component " + i + ": covariance[" + r + "][" + s
+                            + "] is not finite (" + c[r][s] + ")");
+                }
+                scale = Math.max(scale, Math.abs(c[r][s]));
+            }
+        }
+        for (int r = 0; r < d; r++) {
+            for (int s = 0; s < r; s++) {
+                double a = c[r][s];
+                double b = c[s][r];
+                if (Math.abs(a - b) > SYMMETRY_TOLERANCE * scale) {
+                    throw new IllegalArgumentException("component " + i + ": covariance is not symmetric: entry ["
+                            + r + "][" + s + "] = " + a + " but [" + s + "][" + r + "] = " + b);
+                }
+                double avg = 0.5 * (a + b);
+                q[off + r * d + s] = avg;
+                q[off + s * d + r] = avg;
+            }
+            q[off + r * d + r] = c[r][r];
+        }
+    }
+
+    private static GaussianMixture build(int d, double[] w, double[] mu, double[] q) {
+        int k = w.length;
+        int dd = d * d;
+        double[] l = new double[k * dd];
+        double[] a = new double[dd];
+        double[] li = new double[dd];
+        for (int i = 0; i < k; i++) {
+            System.arraycopy(q, i * dd, a, 0, dd);
+            int pivot = Cholesky.factor(a, d, li);
+            if (pivot != Cholesky.OK) {
+                throw new IllegalArgumentException("component " + i + ": covariance is not positive definite "
+                        + "(Cholesky factorisation fails at pivot " + pivot + ")");
+            }
+            System.arraycopy(li, 0, l, i * dd, dd);
+        }
+        return new GaussianMixture(d, w, mu, q, l);
+    }
+
+    /** The dimension d. */
+    @Override
+    public int dimension() {
+        return d;
+    }
+
+    /** The number of components k. */
+    public int components() {
+        return k;
+    }
+
+    /** The weight of component i. */
+    public double weight(int i) {
+        return weights[i];
+    }
+
+    /** A copy of the weights. */
+    public double[] weights() {
+        return weights.clone();
+    }
+
+    /** A copy of the mean of component i. */
+    public double[] mean(int i) {
+        return Arrays.copyOfRange(means, i * d, (i + 1) * d);
+    }
+
+    /** A copy of the covariance of component i, as d rows. */
+    public double[][] covariance(int i) {
+        double[][] c = new double[d][];
+        for (int r = 0; r < d; r++) {
+            c[r] = Arrays.copyOfRange(covs, i * d * d + r * d, i * d * d + (r + 1) * d);
+        }
+        return c;
+    }
+
+    /** The mixture's mean {@code sum lambda_i mu_i}. */
+    public double[] overallMean() {
+        double[] m = new double[d];
+        for (int i = 0; i < k; i++) {
+            for (int r = 0; r < d; r++) {
+                m[r] += weights[i] * means[i * d + r];
+            }
+        }
+        return m;
+    }
+
+    /** The mixture's covariance {@code sum lambda_i (Q_i + mu_i mu_i^T) - m m^T}, d x d row-major. */
+    public double[] overallCovariance() {
+        double[] m = overallMean();
+        double[] c = new double[d * d];
+        for (int i = 0; i < k; i++) {
+            int o = i * d;
+            for (int r = 0; r < d; r++) {
+                for (int s = 0; s < d; s++) {
+                    double dr = means[o + r] - m[r];
+                    double ds = means[o + s] - m[s];
+                    c[r * d + s] += weights[i] * (covs[i * d * d + r * d + s] + dr * ds);
+                }
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The law of the OU process {@code x_t = e^{-t} x_0 + sigma_t z} started from this mixture: weights
+     * kept, means {@code e^{-t} mu_i}, covariances {@code e^{-2t} Q_i + (1 - e^{-2t}) I}.
+     *
+     * @param t forward time, finite and non-negative
+     */
+    public GaussianMixture noised(double t) {
+        if (!(t >= 0) || !Double.isFinite(t)) {
+            throw new IllegalArgumentException("noise time must be finite and non-negative, got " + t);
+        }
+        if (t == 0) {
+            return this;
+        }
+        double a = Math.exp(-t);
+        double a2 = a * a;
+        double s2 = -Math.expm1(-2 * t);
+        double[] mu = new double[k * d];
+        double[] q = new double[k * d * d];
+        for (int j = 0; j < mu.length; j++) {
+            mu[j] = a * means[j];
+        }
+        for (int j = 0; j < q.length; j++) {
+            q[j] = a2 * covs[j];
+        }
+        for (int i = 0; i < k; i++) {
+            for (int r = 0; r < d; r++) {
+                q[i * d * d + r * d + r] += s2;
+            }
+        }
+        return build(d, weights.clone(), mu, q);
+    }
+
+    /** The log-density at one point of length d. */
+    public double logDensity(double[] x) {
+        double[] out = new double[1];
+        logDensity(x, 1, out);
+        return out[0];
+    }
+
+    @Override
+    public void logDensity(double[] x, int n, double[] out) {
+        evaluate(x, n, out, null, null);
+    }
+
+    /**
+     * Posterior component probabilities {@code pi_i(x)} of n points.
+     *
+     * @param out receives n x k posteriors, row-major; modified
+     */
+    public void posteriors(double[] x, int n, double[] out) {
+        evaluate(x, n, null, out, null);
+    }
+
+    /**
+     * The score {@code grad log p(x) = -sum_i pi_i(x) Q_i^{-1} (x - mu_i)} of n points.
+     *
+     * @param out receives n x d scores, row-major; modified; must not alias {@code x}
+     */
+    public void score(double[] x, int n, double[] out) {
+        evaluate(x, n, null, null, out);
+    }
+
+    /**
+     * One pass over the block computing whichever of log-density, posteriors and score are requested
+     * (null outputs are skipped).
+     */
+    void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score) {
+        BLAS blas = Blas.get();
+        int chunk = Math.min(n, CHUNK);
+        double[] y = new double[k * chunk * d];
+        double[] logits = new double[chunk * k];
+        for (int start = 0; start < n; start += CHUNK) {
+            int m = Math.min(CHUNK, n - start);
+            int xOff = start * d;
+            // y_i = A_i (x - mu_i): d x m column-major == m x d row-major.
+            for (int i = 0; i < k; i++) {
+                int yo = i * chunk * d;
+                int mo = i * d;
+                for (int j = 0; j < m; j++) {
+                    int xr = xOff + j * d;
+                    int yr = yo + j * d;
+                    for (int r = 0; r < d; r++) {
+                        y[yr + r] = x[xr + r] - means[mo + r];
+                    }
+                }
+                blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                for (int j = 0; j < m; j++) {
+                    int yr = yo + j * d;
+                    double quad = 0;
+                    for (int r = 0; r < d; r++) {
+                        quad += y[yr + r] * y[yr + r];
+                    }
+                    logits[j * k + i] = logNorm[i] - 0.5 * quad;
+                }
+            }
+            // Log-sum-exp softmax per point: logits become posteriors in place.
+            for (int j = 0; j < m; j++) {
+                int lo = j * k;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < k; i++) {
+                    max = Math.max(max, logits[lo + i]);
+                }
+                double sum = 0;
+                for (int i = 0; i < k; i++) {
+                    double e = Math.exp(logits[lo + i] - max);
+                    logits[lo + i] = e;
+                    sum += e;
+                }
+                if (logDens != null) {
+                    logDens[start + j] = max + Math.log(sum);
+                }
+                double inv = 1.0 / sum;
+                for (int i = 0; i < k; i++) {
+                    logits[lo + i] *= inv;
+                }
+            }
+            if (post != null) {
+                System.arraycopy(logits, 0, post, start * k, m * k);
+            }
+            if (score != null) {
+                Arrays.fill(score, xOff, xOff + m * d, 0.0);
+                for (int i = 0; i < k; i++) {
+                    int yo = i * chunk * d;
+                    // A_i^T y_i = Q_i^{-1} (x - mu_i).
+                    blas.dtrmm("L", "L", "T", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                    for (int j = 0; j < m; j++) {
+                        double p = logits[j * k + i];
+                        int yr = yo + j * d;
+                        int sr = xOff + j * d;
+                        for (int r = 0; r < d; r++) {
+                            score[sr + r] -= p * y[yr + r];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The Hessian of {@code log p} at one point.
+     *
+     * @param x   a point of length d; not modified
+     * @param out receives the d x d Hessian, row-major; modified
+     */
+    public void hessian(double[] x, double[] out) {
+        double[] post = new double[k];
+        evaluate(x, 1, null, post, null);
+        double[] g = new double[k * d];
+        double[] gbar = new double[d];
+        int dd = d * d;
+        for (int i = 0; i < k; i++) {
+            for (int r = 0; r < d; r++) {
+                double s = 0;
+                for (int c = 0; c < d; c++) {
+                    s -= precision[i * dd + r * d + c] * (x[c] - means[i * d + c]);
+                }
+                g[i * d + r] = s;
+                gbar[r] += post[i] * s;
+            }
+        }
+        Arrays.fill(out, 0, dd, 0.0);
+        for (int i = 0; i < k; i++) {
+            double p = post[i];
+            for (int r = 0; r < d; r++) {
+                double gr = g[i * d + r];
+                for (int c = 0; c < d; c++) {
+                    out[r * d + c] += p * (gr * g[i * d + c] - precision[i * dd + r * d + c]);
+                }
+            }
+        }
+        for (int r = 0; r < d; r++) {
+            for (int c = 0; c < d; c++) {
+                out[r * d + c] -= gbar[r] * gbar[c];
+            }
+        }
+    }
+
+    /**
+     * Draws n points: point j picks its component with the uniform of counter {@code counter + j} on
+     * sub-stream 0 and its Gaussian vector from counters {@code (counter + j) * d ..} on sub-stream 1.
+     */
+    @Override
+    public void sample(CounterRandom rng, long stream, long counter, int n, double[] out) {
+        long uStream = CounterRandom.stream(stream, 0);
+        long zStream = CounterRandom.stream(stream, 1);
+        double[] u = new double[n];
+        rng.fillUniform(uStream, counter, u, 0, n);
+        rng.fillGaussian(zStream, counter * d, out, 0, n * d);
+        double[] cumulative = new double[k];
+        double acc = 0;
+        for (int i = 0; i < k; i++) {
+            acc += weights[i];
+            cumulative[i] = acc;
+        }
+        double[] z = new double[d];
+        int dd = d * d;
+        for (int j = 0; j < n; j++) {
+            // u is in (0, 1]; scaling by acc guards the last bin against rounding of the cumulative sum.
+            double target = u[j] * acc;
+            int i = 0;
+            while (i < k - 1 && target > cumulative[i]) {
+                i++;
+            }
+            int o = j * d;
+            System.arraycopy(out, o, z, 0, d);
+            int lo = i * dd;
+            for (int r = 0; r < d; r++) {
+                double s = means[i * d + r];
+                int lr = lo + r * d;
+                for (int c = 0; c <= r; c++) {
+                    s += chol[lr + c] * z[c];
+                }
+                out[o + r] = s;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GaussianMixture[k=" + k + ", d=" + d + "]";
+    }
+}
