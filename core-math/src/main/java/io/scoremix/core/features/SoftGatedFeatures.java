@@ -1,0 +1,151 @@
+package io.scoremix.core.features;
+
+import io.scoremix.core.mixture.GaussianMixture;
+
+/**
+ * Soft gates (ours, ALGORITHM.md section 4.4): every base feature times every posterior
+ * {@code pi_i(z)} of a gating mixture. Smooth across cell borders, still linear in the coefficients.
+ * Ordered base-feature-major ({@code index = a * k + i}) so degree prefixes of the base are kept:
+ * {@code prefixSize(l) = k * base.prefixSize(l)}.
+ *
+ * <p>Implementation notes. The divergence uses {@code d pi_i / d z = pi_i (g_i - gbar)} with
+ * {@code g_i = -Q_i^{-1} (z - mu_i)}, {@code gbar = sum_i pi_i g_i} (gbar is the gating mixture's score),
+ * and the base map's own divergence for the other factor.
+ */
+final class SoftGatedFeatures implements FeatureMap {
+
+    private final FeatureMap base;
+    private final GaussianMixture gates;
+    private final int k;
+    private final int d;
+    private final double[][] precision;
+    private final double[][] means;
+
+    SoftGatedFeatures(FeatureMap base, GaussianMixture gates) {
+        if (base.inputDimension() != gates.dimension()) {
+            throw new IllegalArgumentException("base features have input dimension " + base.inputDimension()
+                    + " but the gating mixture has dimension " + gates.dimension());
+        }
+        this.base = base;
+        this.gates = gates;
+        this.k = gates.components();
+        this.d = gates.dimension();
+        this.precision = new double[k][];
+        this.means = new double[k][];
+        for (int i = 0; i < k; i++) {
+            means[i] = gates.mean(i);
+            precision[i] = inverse(gates.covariance(i));
+        }
+    }
+
+    private static double[] inverse(double[][] c) {
+        int d = c.length;
+        double[] a = new double[d * d];
+        for (int r = 0; r < d; r++) {
+            System.arraycopy(c[r], 0, a, r * d, d);
+        }
+        double[] l = new double[d * d];
+        io.scoremix.core.linalg.Cholesky.factor(a, d, l);
+        double[] inv = new double[d * d];
+        for (int col = 0; col < d; col++) {
+            double[] e = new double[d];
+            e[col] = 1;
+            io.scoremix.core.linalg.Cholesky.solve(l, d, e);
+            for (int r = 0; r < d; r++) {
+                inv[r * d + col] = e[r];
+            }
+        }
+        return inv;
+    }
+
+    @Override
+    public int inputDimension() {
+        return d;
+    }
+
+    @Override
+    public int size() {
+        return base.size() * k;
+    }
+
+    @Override
+    public int degree() {
+        return base.degree();
+    }
+
+    @Override
+    public int prefixSize(int degree) {
+        return base.prefixSize(degree) * k;
+    }
+
+    @Override
+    public void evaluate(double[] z, int n, double[] out) {
+        int pb = base.size();
+        double[] phi = new double[n * pb];
+        double[] post = new double[n * k];
+        base.evaluate(z, n, phi);
+        gates.posteriors(z, n, post);
+        int p = pb * k;
+        for (int j = 0; j < n; j++) {
+            int o = j * p;
+            for (int a = 0; a < pb; a++) {
+                double f = phi[j * pb + a];
+                for (int i = 0; i < k; i++) {
+                    out[o + a * k + i] = f * post[j * k + i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void divergence(double[] z, int n, double[] beta, int rows, double[] out) {
+        int pb = base.size();
+        int baseRows = rows / k;
+        double[] phi = new double[n * pb];
+        double[] post = new double[n * k];
+        base.evaluate(z, n, phi);
+        gates.posteriors(z, n, post);
+        // Per component i: beta_i[a][r] = beta[(a*k + i)][r]; div(pi_i * beta_i^T phi)
+        //   = pi_i div(beta_i^T phi) + (grad pi_i) . (beta_i^T phi).
+        double[] betaI = new double[baseRows * d];
+        double[] divI = new double[n];
+        double[] g = new double[k * d];
+        double[] gbar = new double[d];
+        java.util.Arrays.fill(out, 0, n, 0.0);
+        for (int i = 0; i < k; i++) {
+            for (int a = 0; a < baseRows; a++) {
+                System.arraycopy(beta, (a * k + i) * d, betaI, a * d, d);
+            }
+            base.divergence(z, n, betaI, baseRows, divI);
+            for (int j = 0; j < n; j++) {
+                out[j] += post[j * k + i] * divI[j];
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            java.util.Arrays.fill(gbar, 0.0);
+            for (int i = 0; i < k; i++) {
+                double[] pr = precision[i];
+                for (int r = 0; r < d; r++) {
+                    double s = 0;
+                    for (int c = 0; c < d; c++) {
+                        s -= pr[r * d + c] * (z[j * d + c] - means[i][c]);
+                    }
+                    g[i * d + r] = s;
+                    gbar[r] += post[j * k + i] * s;
+                }
+            }
+            double s = 0;
+            for (int i = 0; i < k; i++) {
+                double pi = post[j * k + i];
+                for (int r = 0; r < d; r++) {
+                    double v = 0;
+                    for (int a = 0; a < baseRows; a++) {
+                        v += beta[(a * k + i) * d + r] * phi[j * pb + a];
+                    }
+                    s += pi * (g[i * d + r] - gbar[r]) * v;
+                }
+            }
+            out[j] += s;
+        }
+    }
+}
