@@ -318,10 +318,33 @@ public final class GaussianMixture implements DensityModel {
     }
 
     /**
+     * Per-component joint log-likelihoods {@code log lambda_i + log N(x; mu_i, Q_i)} of n points.
+     *
+     * @param out receives n x k values, row-major; modified
+     */
+    public void componentLogLikelihoods(double[] x, int n, double[] out) {
+        evaluate(x, n, null, null, null, out, null);
+    }
+
+    /**
+     * Squared Mahalanobis distances {@code (x - mu_i)^T Q_i^{-1} (x - mu_i)} of n points to every component.
+     *
+     * @param out receives n x k values, row-major; modified
+     */
+    public void mahalanobis2(double[] x, int n, double[] out) {
+        evaluate(x, n, null, null, null, null, out);
+    }
+
+    /**
      * One pass over the block computing whichever of log-density, posteriors and score are requested
      * (null outputs are skipped).
      */
     void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score) {
+        evaluate(x, n, logDens, post, score, null, null);
+    }
+
+    private void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score,
+                          double[] jointLogLik, double[] maha) {
         BLAS blas = Blas.get();
         int chunk = Math.min(n, CHUNK);
         double[] y = new double[k * chunk * d];
@@ -348,7 +371,16 @@ public final class GaussianMixture implements DensityModel {
                         quad += y[yr + r] * y[yr + r];
                     }
                     logits[j * k + i] = logNorm[i] - 0.5 * quad;
+                    if (maha != null) {
+                        maha[(start + j) * k + i] = quad;
+                    }
                 }
+            }
+            if (jointLogLik != null) {
+                System.arraycopy(logits, 0, jointLogLik, start * k, m * k);
+            }
+            if (logDens == null && post == null && score == null) {
+                continue;
             }
             // Log-sum-exp softmax per point: logits become posteriors in place.
             for (int j = 0; j < m; j++) {

@@ -1,0 +1,339 @@
+package io.scoremix.core.score;
+
+import io.scoremix.core.diffusion.NoiseSchedule;
+import io.scoremix.core.diffusion.TimeGrid;
+import io.scoremix.core.features.FeatureMap;
+import io.scoremix.core.metrics.Divergences;
+import io.scoremix.core.metrics.Estimate;
+import io.scoremix.core.mixture.CrudeMixtureResult;
+import io.scoremix.core.mixture.GaussianMixture;
+import io.scoremix.core.mixture.Whitening;
+import io.scoremix.core.random.CounterRandom;
+import io.scoremix.core.regression.NormalEquations;
+import io.scoremix.core.regression.RidgeSelection;
+import io.scoremix.core.regression.RidgeSolver;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything the one pass over the data needs, fixed before it starts: the whitening, the crude mixture
+ * (whitened coordinates), the early-stopping time, the learned levels and, per level, the cells and
+ * feature maps (ALGORITHM.md sections 4-5). {@link #accumulate} adds a block of whitened rows to
+ * {@link ScoreMoments}; {@link #solve} turns merged moments into a {@link ScoreModel}. Immutable.
+ *
+ * <p>Determinism: the noise of row r (its global key) at level l, draw q, is the Gaussian vector with
+ * counters {@code r*d .. r*d + d - 1} of stream {@code (seed, NOISE, l, q)}, and its split is decided by
+ * the uniform with counter r of stream {@code (seed, SPLIT)}: any partitioning of the rows, and any
+ * retried task, sees the same numbers.
+ */
+public final class LearningPlan {
+
+    private static final long TAG_NOISE = 0x4E4F495345L;
+    private static final long TAG_SPLIT = 0x53504C4954L;
+    private static final long TAG_DELTA = 0x44454C5441L;
+    /** Rows per internal block of {@link #accumulate}. */
+    static final int BLOCK = 512;
+
+    private final LearnerConfig config;
+    private final Whitening whitening;
+    private final GaussianMixture crude;
+    private final CrudeMixtureResult crudeResult;
+    private final double delta;
+    private final double[] times;
+    private final Cells[] cells;
+    private final FeatureMap[][] features;
+
+    private LearningPlan(LearnerConfig config, Whitening whitening, GaussianMixture crude,
+                         CrudeMixtureResult crudeResult, double delta, double[] times, Cells[] cells,
+                         FeatureMap[][] features) {
+        this.config = config;
+        this.whitening = whitening;
+        this.crude = crude;
+        this.crudeResult = crudeResult;
+        this.delta = delta;
+        this.times = times;
+        this.cells = cells;
+        this.features = features;
+    }
+
+    /**
+     * The plan for a crude mixture already fitted (in the data's coordinates) and a whitening.
+     *
+     * @throws IllegalArgumentException when the accumulators would exceed the memory budget, naming the
+     *                                  knobs to change
+     */
+    public static LearningPlan of(LearnerConfig config, Whitening whitening, CrudeMixtureResult crudeResult) {
+        GaussianMixture crude = whitening.toWhitened(crudeResult.mixture());
+        double delta = Double.isNaN(config.delta()) ? chooseDelta(crude, config) : config.delta();
+        double horizon = config.horizon();
+        TimeGrid grid = TimeGrid.learnedLevels(config.levels(), delta, horizon);
+        double[] times = grid.times();
+        int levels = times.length;
+        Cells[] cells = new Cells[levels];
+        FeatureMap[][] features = new FeatureMap[levels][];
+        boolean soft = config.features() == LearnerConfig.Features.SOFT_GATED;
+        int degree = config.mode() == LearnerConfig.Mode.PLUGIN ? 0 : config.degree();
+        for (int l = 0; l < levels; l++) {
+            GaussianMixture noised = crude.noised(times[l]);
+            cells[l] = soft ? Cells.of(noised, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY)
+                    : Cells.of(noised, config.maxOverlapDistance(), config.gateWidth());
+            features[l] = new FeatureMap[cells[l].count()];
+            for (int c = 0; c < cells[l].count(); c++) {
+                GaussianMixture sub = cells[l].subMixture(c);
+                double[] center = sub.overallMean();
+                double[] cov = sub.overallCovariance();
+                int d = crude.dimension();
+                double[] scale = new double[d];
+                for (int r = 0; r < d; r++) {
+                    scale[r] = Math.sqrt(cov[r * d + r]);
+                }
+                FeatureMap base = FeatureMap.monomial(center, scale, degree);
+                features[l][c] = soft ? FeatureMap.softGated(base, noised) : base;
+            }
+        }
+        LearningPlan plan = new LearningPlan(config, whitening, crude, crudeResult, delta, times, cells, features);
+        long bytes = ScoreMoments.workingBytes(plan.featureCounts(), crude.dimension());
+        if (bytes > config.memoryBudgetBytes()) {
+            throw new IllegalArgumentException(String.format(
+                    "the regression accumulators need %.1f MiB (levels %d, features up to %d per cell, d %d) but the "
+                            + "memory budget is %.1f MiB: lower degree, levels or k, use features MONOMIAL, "
+                            + "or raise the memory budget", bytes / 1048576.0, levels, plan.maxFeatures(),
+                    crude.dimension(), config.memoryBudgetBytes() / 1048576.0));
+        }
+        return plan;
+    }
+
+    /**
+     * The largest delta on a geometric grid from 0.2 down to 1e-4 at which the crude mixture's Monte
+     * Carlo TV to its delta-noised self stays within the target (the paper's delta = alpha eps / R in
+     * spirit: small components after whitening need a small delta).
+     */
+    static double chooseDelta(GaussianMixture crude, LearnerConfig config) {
+        CounterRandom rng = CounterRandom.of(config.seed());
+        double chosen = 1e-4;
+        for (double delta = 0.2; delta >= 1e-4; delta *= 0.7) {
+            Estimate tv = Divergences.monteCarloTv(crude, crude.noised(delta), 20_000, rng,
+                    CounterRandom.stream(TAG_DELTA, Double.doubleToLongBits(delta)));
+            if (tv.value() + 2 * tv.standardError() <= config.deltaTvTarget()) {
+                chosen = delta;
+                break;
+            }
+        }
+        return chosen;
+    }
+
+    public LearnerConfig config() {
+        return config;
+    }
+
+    public Whitening whitening() {
+        return whitening;
+    }
+
+    /** The crude mixture in whitened coordinates. */
+    public GaussianMixture crude() {
+        return crude;
+    }
+
+    public CrudeMixtureResult crudeResult() {
+        return crudeResult;
+    }
+
+    public double delta() {
+        return delta;
+    }
+
+    /** The learned levels' forward times, increasing. */
+    public double[] times() {
+        return times.clone();
+    }
+
+    /** Per level, per cell, the number of features. */
+    public int[][] featureCounts() {
+        int[][] p = new int[times.length][];
+        for (int l = 0; l < times.length; l++) {
+            p[l] = new int[features[l].length];
+            for (int c = 0; c < features[l].length; c++) {
+                p[l][c] = features[l][c].size();
+            }
+        }
+        return p;
+    }
+
+    private int maxFeatures() {
+        int max = 0;
+        for (int[] level : featureCounts()) {
+            for (int p : level) {
+                max = Math.max(max, p);
+            }
+        }
+        return max;
+    }
+
+    /** Empty moments shaped for this plan. */
+    public ScoreMoments emptyMoments() {
+        return new ScoreMoments(featureCounts(), crude.dimension());
+    }
+
+    /**
+     * Adds n whitened rows with global keys {@code firstKey .. firstKey + n - 1} to {@code moments}.
+     *
+     * @param z       n x d whitened rows, row-major; not modified
+     * @param weights n row weights or null for 1; not modified
+     * @param moments modified
+     */
+    public void accumulate(double[] z, double[] weights, int n, long firstKey, ScoreMoments moments) {
+        int d = crude.dimension();
+        CounterRandom rng = CounterRandom.of(config.seed());
+        long splitStream = CounterRandom.stream(config.seed(), TAG_SPLIT);
+        double[] u = new double[BLOCK];
+        double[] xi = new double[BLOCK * d];
+        double[] zt = new double[BLOCK * d];
+        double[] y = new double[BLOCK * d];
+        double[] base = new double[BLOCK * d];
+        int[] cell = new int[BLOCK];
+        boolean[] inside = new boolean[BLOCK];
+        int[] members = new int[BLOCK];
+        double[] gz = new double[BLOCK * d];
+        double[] gy = new double[BLOCK * d];
+        double[] gw = new double[BLOCK];
+        boolean paper = config.target() == ScoreModel.Target.PAPER;
+        for (int start = 0; start < n; start += BLOCK) {
+            int m = Math.min(BLOCK, n - start);
+            long key0 = firstKey + start;
+            rng.fillUniform(splitStream, key0, u, 0, m);
+            for (int l = 0; l < times.length; l++) {
+                double t = times[l];
+                double alpha = NoiseSchedule.alpha(t);
+                double sigma = NoiseSchedule.sigma(t);
+                Cells lc = cells[l];
+                for (int q = 0; q < config.noisesPerRow(); q++) {
+                    rng.fillGaussian(CounterRandom.stream(config.seed(), TAG_NOISE, l, q), key0 * d, xi, 0, m * d);
+                    for (int j = 0; j < m * d; j++) {
+                        zt[j] = alpha * z[start * d + j] + sigma * xi[j];
+                    }
+                    lc.assign(zt, m, cell, inside);
+                    for (int c = 0; c < lc.count(); c++) {
+                        int cnt = 0;
+                        for (int j = 0; j < m; j++) {
+                            if (cell[j] == c) {
+                                members[cnt++] = j;
+                            }
+                        }
+                        if (cnt == 0) {
+                            continue;
+                        }
+                        for (int a = 0; a < cnt; a++) {
+                            System.arraycopy(zt, members[a] * d, gz, a * d, d);
+                        }
+                        lc.subMixture(c).score(gz, cnt, base);
+                        for (int a = 0; a < cnt; a++) {
+                            int j = members[a];
+                            double w = weights == null ? 1.0 : weights[start + j];
+                            int split = u[j] < config.validationFraction() ? 1 : 0;
+                            double plug = 0;
+                            for (int r = 0; r < d; r++) {
+                                double target = -xi[j * d + r] / sigma;
+                                double res = target - base[a * d + r];
+                                plug += res * res;
+                                y[j * d + r] = paper ? target : res;
+                            }
+                            moments.addScalars(l, split, w * plug, inside[j] ? 0 : w * plug, w);
+                        }
+                        for (int split = 0; split < 2; split++) {
+                            int g = 0;
+                            for (int a = 0; a < cnt; a++) {
+                                int j = members[a];
+                                int s = u[j] < config.validationFraction() ? 1 : 0;
+                                if (s != split || !inside[j]) {
+                                    continue;
+                                }
+                                System.arraycopy(zt, j * d, gz, g * d, d);
+                                System.arraycopy(y, j * d, gy, g * d, d);
+                                gw[g] = weights == null ? 1.0 : weights[start + j];
+                                g++;
+                            }
+                            if (g == 0) {
+                                continue;
+                            }
+                            FeatureMap f = features[l][c];
+                            double[] phi = new double[g * f.size()];
+                            f.evaluate(gz, g, phi);
+                            moments.equations(l, c, split).addBlock(phi, gy, weights == null ? null : gw, g);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The per-level outcome of {@link #solve}: validation DSM losses of the fit and of the plug-in. */
+    public record LevelReport(double time, double sigma2, int cells, double fitLoss, double pluginLoss,
+                              int fittedCells, List<String> choices) {
+    }
+
+    /** A fitted model with its per-level report. */
+    public record Solution(ScoreModel model, List<LevelReport> levels) {
+    }
+
+    /** Solves every (level, cell) on the driver and builds the model. */
+    public Solution solve(ScoreMoments moments) {
+        RidgeSolver solver = RidgeSolver.defaults();
+        boolean residual = config.target() == ScoreModel.Target.RESIDUAL;
+        boolean plugin = config.mode() == LearnerConfig.Mode.PLUGIN;
+        List<LevelModel> models = new ArrayList<>();
+        List<LevelReport> reports = new ArrayList<>();
+        int d = crude.dimension();
+        for (int l = 0; l < times.length; l++) {
+            Cells lc = cells[l];
+            double[][] beta = new double[lc.count()][];
+            int[] rows = new int[lc.count()];
+            double fitSq = moments.outsideSquares(l, 1);
+            int fitted = 0;
+            List<String> choices = new ArrayList<>();
+            for (int c = 0; c < lc.count(); c++) {
+                NormalEquations train = moments.equations(l, c, 0);
+                NormalEquations val = moments.equations(l, c, 1);
+                NormalEquations.Snapshot vs = val.snapshot();
+                if (plugin || train.isEmpty() || val.isEmpty() || !(vs.weight() > 0)) {
+                    // No data to fit or validate on: the cell keeps the plug-in crude score.
+                    if (!val.isEmpty()) {
+                        fitSq += residual ? vs.sumSquaredTargets() : Double.NaN;
+                    }
+                    choices.add("cell " + c + ": plug-in");
+                    continue;
+                }
+                FeatureMap f = features[l][c];
+                int[] prefixes = prefixes(f);
+                RidgeSelection sel = solver.select(train.snapshot(), vs, config.lambdas(), prefixes, residual);
+                fitSq += sel.bestLoss() * vs.weight();
+                if (sel.zeroWon()) {
+                    choices.add("cell " + c + ": zero won (loss " + sel.zeroLoss() + ")");
+                } else {
+                    beta[c] = sel.coefficients();
+                    rows[c] = sel.prefix();
+                    fitted++;
+                    choices.add("cell " + c + ": " + sel.prefix() + " features, lambda " + sel.lambda() + ", loss "
+                            + sel.bestLoss() + " vs zero " + sel.zeroLoss());
+                }
+            }
+            double w = moments.weight(l, 1);
+            reports.add(new LevelReport(times[l], NoiseSchedule.sigma2(times[l]), lc.count(), fitSq / w,
+                    moments.pluginSquares(l, 1) / w, fitted, choices));
+            models.add(new LevelModel(times[l], lc, features[l], beta, rows));
+        }
+        return new Solution(new ScoreModel(whitening, crude, config.target(), models), reports);
+    }
+
+    private static int[] prefixes(FeatureMap f) {
+        List<Integer> list = new ArrayList<>();
+        for (int deg = 0; deg <= f.degree(); deg++) {
+            int p = f.prefixSize(deg);
+            if (list.isEmpty() || p > list.get(list.size() - 1)) {
+                list.add(p);
+            }
+        }
+        return list.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

@@ -1,0 +1,208 @@
+package io.scoremix.core.score;
+
+import io.scoremix.core.diffusion.NoiseSchedule;
+import io.scoremix.core.features.FeatureMap;
+import io.scoremix.core.diffusion.ScoreFunction;
+import io.scoremix.core.mixture.GaussianMixture;
+import io.scoremix.core.mixture.Whitening;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A learned score of the OU-noised data law in whitened coordinates (ALGORITHM.md sections 4-5): per
+ * learned level the cells, gates, features and coefficients, and the crude mixture they refine.
+ * Evaluation at any forward time t interpolates the predictions of the two neighbouring learned levels
+ * linearly in {@code log sigma_t^2}; before the first level or after the last, the nearest level is used.
+ * Immutable and thread-safe.
+ *
+ * <p>The prediction of level l at time t for a point z in cell c is
+ * <ul>
+ *   <li>inside the gate: {@code baseline + phi_{l,c}(z)^T beta_{l,c}} where the baseline is the score of
+ *       the crude sub-mixture of cell c noised to time t (residual target) or 0 (paper target);</li>
+ *   <li>outside the gate, or with zero coefficients in residual mode: the crude sub-mixture score alone
+ *       (CKS Prop. 40's fallback, with its sign corrected).</li>
+ * </ul>
+ * The baseline is evaluated exactly at t, not interpolated; only the learned corrections are.
+ */
+public final class ScoreModel implements ScoreFunction {
+
+    /** How the regression target was formed (ALGORITHM.md section 4.5). */
+    public enum Target {
+        /** {@code y = -xi / sigma_t}: the polynomial is the whole score inside the gate. */
+        PAPER,
+        /** {@code y = -xi / sigma_t - crude score}: the polynomial learns the correction. */
+        RESIDUAL
+    }
+
+    private static final int CACHE_LIMIT = 64;
+
+    private final Whitening whitening;
+    private final GaussianMixture crude;
+    private final Target target;
+    private final LevelModel[] levels;
+    private final double[] logSigma2;
+    private final transient ConcurrentHashMap<Long, Cells> cellsAtTime = new ConcurrentHashMap<>();
+
+    ScoreModel(Whitening whitening, GaussianMixture crude, Target target, List<LevelModel> levels) {
+        if (levels.isEmpty()) {
+            throw new IllegalArgumentException("a score model needs at least one level");
+        }
+        this.whitening = whitening;
+        this.crude = crude;
+        this.target = target;
+        this.levels = levels.toArray(new LevelModel[0]);
+        this.logSigma2 = new double[this.levels.length];
+        for (int l = 0; l < this.levels.length; l++) {
+            if (l > 0 && !(this.levels[l].time > this.levels[l - 1].time)) {
+                throw new IllegalArgumentException("level times must increase; level " + l + " has t = "
+                        + this.levels[l].time + " after " + this.levels[l - 1].time);
+            }
+            logSigma2[l] = Math.log(NoiseSchedule.sigma2(this.levels[l].time));
+        }
+    }
+
+    @Override
+    public int dimension() {
+        return crude.dimension();
+    }
+
+    /** The whitening that maps data x to the model's coordinates z. */
+    public Whitening whitening() {
+        return whitening;
+    }
+
+    /** The crude mixture in whitened coordinates. */
+    public GaussianMixture crude() {
+        return crude;
+    }
+
+    /** The regression target. */
+    public Target target() {
+        return target;
+    }
+
+    /** The number of learned levels. */
+    public int levelCount() {
+        return levels.length;
+    }
+
+    /** The forward times of the learned levels, increasing. */
+    public double[] levelTimes() {
+        double[] t = new double[levels.length];
+        for (int l = 0; l < levels.length; l++) {
+            t[l] = levels[l].time;
+        }
+        return t;
+    }
+
+    LevelModel level(int l) {
+        return levels[l];
+    }
+
+    @Override
+    public void score(double t, double[] z, int n, double[] out) {
+        if (!(t > 0)) {
+            throw new IllegalArgumentException("score time must be positive, got " + t);
+        }
+        double ls = Math.log(NoiseSchedule.sigma2(t));
+        int hi = Arrays.binarySearch(logSigma2, ls);
+        if (hi >= 0) {
+            predict(hi, t, z, n, out);
+            return;
+        }
+        hi = -hi - 1;
+        if (hi == 0) {
+            predict(0, t, z, n, out);
+            return;
+        }
+        if (hi == levels.length) {
+            predict(levels.length - 1, t, z, n, out);
+            return;
+        }
+        int lo = hi - 1;
+        double w = (ls - logSigma2[lo]) / (logSigma2[hi] - logSigma2[lo]);
+        int d = crude.dimension();
+        double[] other = new double[n * d];
+        predict(lo, t, z, n, out);
+        predict(hi, t, z, n, other);
+        for (int j = 0; j < n * d; j++) {
+            out[j] = (1 - w) * out[j] + w * other[j];
+        }
+    }
+
+    /** The prediction of level l at time t (see the class comment). */
+    void predict(int l, double t, double[] z, int n, double[] out) {
+        LevelModel level = levels[l];
+        int d = crude.dimension();
+        int[] cell = new int[n];
+        boolean[] inside = new boolean[n];
+        level.cells.assign(z, n, cell, inside);
+        Cells atT = cellsAt(l, t);
+        int cells = level.cells.count();
+        int[] members = new int[n];
+        for (int c = 0; c < cells; c++) {
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (cell[j] == c) {
+                    members[m++] = j;
+                }
+            }
+            if (m == 0) {
+                continue;
+            }
+            double[] zc = new double[m * d];
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(z, members[a] * d, zc, a * d, d);
+            }
+            double[] base = new double[m * d];
+            atT.subMixture(c).score(zc, m, base);
+            double[] beta = level.coefficients[c];
+            if (beta != null) {
+                FeatureMap f = level.features[c];
+                int p = f.size();
+                int rows = level.rows[c];
+                double[] phi = new double[m * p];
+                f.evaluate(zc, m, phi);
+                for (int a = 0; a < m; a++) {
+                    if (!inside[members[a]]) {
+                        continue;
+                    }
+                    int bo = a * d;
+                    if (target == Target.PAPER) {
+                        Arrays.fill(base, bo, bo + d, 0.0);
+                    }
+                    int po = a * p;
+                    for (int q = 0; q < rows; q++) {
+                        double v = phi[po + q];
+                        int qo = q * d;
+                        for (int r = 0; r < d; r++) {
+                            base[bo + r] += v * beta[qo + r];
+                        }
+                    }
+                }
+            }
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(base, a * d, out, members[a] * d, d);
+            }
+        }
+    }
+
+    private Cells cellsAt(int l, double t) {
+        LevelModel level = levels[l];
+        if (t == level.time) {
+            return level.cells;
+        }
+        long key = Double.doubleToLongBits(t) * 31 + l;
+        Cells c = cellsAtTime.get(key);
+        if (c == null) {
+            if (cellsAtTime.size() > CACHE_LIMIT) {
+                cellsAtTime.clear();
+            }
+            c = Cells.restore(crude.noised(t), level.cells.cellOfComponents(), level.cells.gateRadius2());
+            cellsAtTime.put(key, c);
+        }
+        return c;
+    }
+}
