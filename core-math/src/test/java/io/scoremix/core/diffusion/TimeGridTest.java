@@ -1,0 +1,151 @@
+package io.scoremix.core.diffusion;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+class TimeGridTest {
+
+    private static final double[] HORIZONS = {1, 1.5, 3, 6, 10};
+    private static final double[] DELTAS = {1e-5, 1e-3, 0.02, 0.5};
+    private static final int[] STEPS = {2, 3, 5, 8, 16, 33, 64, 256, 1000};
+
+    @Test
+    void bentonHasTheRequestedShape() {
+        for (double horizon : HORIZONS) {
+            for (double delta : DELTAS) {
+                for (int steps : STEPS) {
+                    checkBenton(horizon, delta, steps);
+                }
+            }
+        }
+    }
+
+    private static void checkBenton(double horizon, double delta, int steps) {
+        String where = "T = " + horizon + ", delta = " + delta + ", N = " + steps;
+        double[] s = TimeGrid.benton(horizon, delta, steps).times();
+        assertEquals(steps + 1, s.length, where);
+        assertEquals(horizon, s[0], 0.0, where);
+        assertEquals(delta, s[steps], 0.0, where);
+        for (int j = 1; j <= steps; j++) {
+            assertTrue(s[j] < s[j - 1], where + ": not strictly decreasing at " + j);
+        }
+        // Forward time 1 is hit exactly; it splits the flat phase from the geometric one.
+        int one = -1;
+        for (int j = 0; j <= steps; j++) {
+            if (s[j] == 1.0) {
+                one = j;
+            }
+        }
+        assertTrue(one >= 0, where + ": time 1 is not on the grid");
+        assertEquals(horizon > 1 ? 1 : 0, Math.min(one, 1), where + ": a flat phase exists iff T > 1");
+        assertTrue(one < steps, where + ": no geometric step");
+
+        // Flat steps equal, up to the rounding of T - j h (a few ulps of T).
+        double hFlat = one > 0 ? (horizon - 1) / one : 0;
+        for (int j = 0; j < one; j++) {
+            assertEquals(hFlat, s[j] - s[j + 1], 4 * Math.ulp(horizon), where + ": flat step " + j);
+        }
+        // Geometric phase: constant ratio r = delta^{1 / nGeo} (relative rounding of pow: ~1e-15 per step).
+        int nGeo = steps - one;
+        double ratio = Math.pow(delta, 1.0 / nGeo);
+        for (int j = one; j < steps; j++) {
+            assertEquals(ratio, s[j + 1] / s[j], 1e-13, where + ": geometric ratio at step " + j);
+        }
+        // The two phases' kappas solve the defining equation (T - 1)/kappa + log(1/delta)/log(1 + kappa) = N
+        // exactly (kappa_geo = 1/r - 1 so that h_j = kappa_geo s_{j+1}), i.e. the counts tile [delta, T].
+        double kappaGeo = 1 / ratio - 1;
+        double count = (one > 0 ? (horizon - 1) / hFlat : 0) + Math.log(1 / delta) / Math.log1p(kappaGeo);
+        assertEquals(steps, count, 1e-9 * steps, where + ": phase step counts");
+        // Benton's step condition h_j <= kappa min(1, s_{j+1}), with kappa the larger of the two phases'.
+        // Slack: s_j = r^j carries a relative error of about j ulps, and h_j = s_j - s_{j+1} ~ kappa s_j loses
+        // a further factor 1/kappa to cancellation: N eps / kappa <= 1e-9 for every grid here.
+        double kappa = Math.max(hFlat, kappaGeo);
+        for (int j = 0; j < steps; j++) {
+            double h = s[j] - s[j + 1];
+            assertTrue(h <= kappa * Math.min(1, s[j + 1]) * (1 + 1e-9),
+                    where + ": step " + j + " = " + h + " exceeds kappa min(1, s_{j+1}) with kappa = " + kappa);
+        }
+        // Rounding the flat step count to an integer keeps the two kappas comparable once each phase has a
+        // few steps: a count n rounded by at most 1/2 moves its kappa by a factor of at most (n + 1/2)/(n - 1/2).
+        if (one >= 4 && nGeo >= 4) {
+            double spread = Math.max(hFlat / kappaGeo, kappaGeo / hFlat);
+            assertTrue(spread < 2, where + ": kappa_flat = " + hFlat + ", kappa_geo = " + kappaGeo);
+        }
+    }
+
+    @Test
+    void bentonFinerGridsHaveSmallerSteps() {
+        double prev = Double.POSITIVE_INFINITY;
+        for (int steps : new int[] {16, 32, 64, 128, 256}) {
+            double[] s = TimeGrid.benton(6, 1e-3, steps).times();
+            double max = 0;
+            for (int j = 0; j < steps; j++) {
+                max = Math.max(max, s[j] - s[j + 1]);
+            }
+            // The largest step is a flat one, about (T - 1 + log(1/delta)) / N.
+            assertTrue(max < prev, "N = " + steps);
+            assertEquals((5 + Math.log(1e3)) / steps, max, 0.5 * max, "N = " + steps);
+            prev = max;
+        }
+    }
+
+    @Test
+    void learnedLevelsAreGeometricInSigma2() {
+        for (int levels : new int[] {2, 3, 32, 64}) {
+            double delta = 1e-3;
+            double horizon = 6;
+            double[] t = TimeGrid.learnedLevels(levels, delta, horizon).times();
+            assertEquals(levels, t.length);
+            assertEquals(delta, t[0], 0.0);
+            assertEquals(horizon, t[levels - 1], 0.0);
+            double logStep = Math.log(NoiseSchedule.sigma2(horizon) / NoiseSchedule.sigma2(delta)) / (levels - 1);
+            for (int i = 1; i < levels; i++) {
+                assertTrue(t[i] > t[i - 1], "levels " + levels + ": not increasing at " + i);
+                double ratio = Math.log(NoiseSchedule.sigma2(t[i]) / NoiseSchedule.sigma2(t[i - 1]));
+                assertEquals(logStep, ratio, 1e-10, "levels " + levels + ": log sigma^2 step " + i);
+            }
+        }
+        assertEquals(1e-3, TimeGrid.learnedLevels(1, 1e-3, 6).time(0), 0.0);
+    }
+
+    @Test
+    void ofCopiesAndValidates() {
+        double[] times = {3, 2, 1};
+        TimeGrid g = TimeGrid.of(times);
+        times[0] = 99;
+        assertEquals(3, g.time(0), 0.0);
+        g.times()[1] = 99;
+        assertEquals(2, g.time(1), 0.0);
+        assertEquals(2, g.steps());
+        assertEquals(3, g.size());
+        assertMessage(() -> TimeGrid.of(3, 3, 1), "time 1 = 3.0");
+        assertMessage(() -> TimeGrid.of(3, 2, 2.5), "time 2 = 2.5");
+        assertMessage(() -> TimeGrid.of(1, -2), "-2.0");
+        assertMessage(() -> TimeGrid.of(1, Double.NaN), "NaN");
+        assertMessage(() -> TimeGrid.of(1), "at least two");
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        assertMessage(() -> TimeGrid.benton(0.5, 1e-3, 10), "0.5");
+        assertMessage(() -> TimeGrid.benton(Double.POSITIVE_INFINITY, 1e-3, 10), "Infinity");
+        assertMessage(() -> TimeGrid.benton(Double.NaN, 1e-3, 10), "NaN");
+        assertMessage(() -> TimeGrid.benton(6, 0, 10), "0.0");
+        assertMessage(() -> TimeGrid.benton(6, 1, 10), "1.0");
+        assertMessage(() -> TimeGrid.benton(6, 1e-3, 1), "got 1");
+        assertMessage(() -> TimeGrid.benton(1, 1e-3, 0), "got 0");
+        assertMessage(() -> TimeGrid.learnedLevels(0, 1e-3, 6), "got 0");
+        assertMessage(() -> TimeGrid.learnedLevels(4, 7, 6), "delta = 7.0");
+        assertMessage(() -> TimeGrid.learnedLevels(4, -1, 6), "delta = -1.0");
+        assertMessage(() -> TimeGrid.learnedLevels(4, 1e-3, Double.POSITIVE_INFINITY), "T = Infinity");
+    }
+
+    private static void assertMessage(Executable call, String fragment) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should name " + fragment);
+    }
+}
