@@ -81,8 +81,9 @@ public final class GaussianMixture implements DensityModel {
 
     /**
      * A validated mixture. Weights must be positive and finite and sum to 1 within
-     * {@link #WEIGHT_SUM_TOLERANCE} (relative); they are then renormalised exactly. Means must have
-     * length d, covariances must be d x d, finite, symmetric within {@link #SYMMETRY_TOLERANCE} relative
+     * {@link #WEIGHT_SUM_TOLERANCE} (relative); they are then divided by their sum, unless that sum is already
+     * within rounding of 1 (4k ulps), so that {@code of(m.weights(), ...)} keeps the weights bit for bit.
+     * Means must have length d, covariances must be d x d, finite, symmetric within {@link #SYMMETRY_TOLERANCE} relative
      * to their largest entry (they are then symmetrised) and positive definite. The arrays are copied.
      *
      * @throws IllegalArgumentException naming the component and the problem
@@ -119,10 +120,13 @@ public final class GaussianMixture implements DensityModel {
                     + WEIGHT_SUM_TOLERANCE + ")");
         }
         double[] w = new double[k];
+        // Dividing by a sum that rounds to 1 - 2^-53 moves the weights by an ulp each time: skip it when the
+        // weights are normalised up to rounding (the summation error of normalised weights is below k ulps).
+        double norm = Math.abs(sum - 1.0) <= 4.0 * k * Math.ulp(1.0) ? 1.0 : sum;
         double[] mu = new double[k * d];
         double[] q = new double[k * d * d];
         for (int i = 0; i < k; i++) {
-            w[i] = weights[i] / sum;
+            w[i] = weights[i] / norm;
             double[] m = means[i];
             if (m == null || m.length != d) {
                 throw new IllegalArgumentException("component " + i + ": mean has dimension "

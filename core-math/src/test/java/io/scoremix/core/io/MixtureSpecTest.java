@@ -156,6 +156,36 @@ class MixtureSpecTest {
     }
 
     @Test
+    void randomMixturesRoundTripBitExact() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(99);
+        for (int rep = 0; rep < 300; rep++) {
+            int k = 1 + r.nextInt(8);
+            int d = 1 + r.nextInt(4);
+            double[] w = new double[k];
+            double[][] mu = new double[k][d];
+            double[][][] q = new double[k][d][d];
+            double sum = 0;
+            for (int i = 0; i < k; i++) {
+                w[i] = r.nextDouble() + 1e-3;
+                sum += w[i];
+                for (int a = 0; a < d; a++) {
+                    mu[i][a] = (r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(-5, 6));
+                    for (int b = 0; b <= a; b++) {
+                        double v = a == b ? d + r.nextDouble() : r.nextDouble() - 0.5;
+                        q[i][a][b] = v;
+                        q[i][b][a] = v;
+                    }
+                }
+            }
+            for (int i = 0; i < k; i++) {
+                w[i] /= sum;
+            }
+            MixtureSpec s = MixtureSpec.of("r" + rep, null, GaussianMixture.of(w, mu, q));
+            assertBitIdentical(s.mixture(), MixtureSpec.parse(s.toJson(), "<string>").mixture());
+        }
+    }
+
+    @Test
     void toJsonIsPrettyWithOneCovarianceRowPerLine() {
         MixtureSpec s = MixtureSpec.parse(doc(GOOD_COMPONENTS), SRC);
         String json = s.toJson();
