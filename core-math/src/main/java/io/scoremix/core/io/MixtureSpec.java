@@ -2,6 +2,8 @@ package io.scoremix.core.io;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.PrettyPrinter;
@@ -115,13 +117,7 @@ public final class MixtureSpec {
                     + MAX_BYTES + " (256 MiB)");
         }
         byte[] bytes = Files.readAllBytes(file);
-        JsonNode root;
-        try {
-            root = MAPPER.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            throw syntaxError(source, e);
-        }
-        return fromTree(root, source);
+        return fromTree(readTree(MAPPER.createParser(bytes), source), source);
     }
 
     /**
@@ -138,13 +134,12 @@ public final class MixtureSpec {
             throw new SpecFormatException(source, ROOT, "document is " + json.length()
                     + " characters, larger than the limit of " + MAX_BYTES + " (256 MiB)");
         }
-        JsonNode root;
         try {
-            root = MAPPER.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw syntaxError(source, e);
+            return fromTree(readTree(MAPPER.createParser(json), source), source);
+        } catch (IOException e) {
+            // Parsing a String does no I/O; anything else is a syntax error reported by readTree.
+            throw new UncheckedIOException(e);
         }
-        return fromTree(root, source);
     }
 
     /** The short identifier. */
@@ -235,13 +230,25 @@ public final class MixtureSpec {
     // ---------------------------------------------------------------------------------------------------
     // Validation
 
-    private static SpecFormatException syntaxError(String source, JsonProcessingException e) {
-        String where = e.getLocation() == null ? ROOT
-                : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    /** The document's tree, or null when it is empty; syntax errors become SpecFormatExceptions. */
+    private static JsonNode readTree(JsonParser parser, String source) throws IOException {
+        try (JsonParser p = parser) {
+            try {
+                return MAPPER.readTree(p);
+            } catch (JsonProcessingException e) {
+                // Constraint violations carry no location: use where the parser stopped.
+                JsonLocation at = e.getLocation() != null ? e.getLocation() : p.currentLocation();
+                throw syntaxError(source, e, at);
+            }
+        }
+    }
+
+    private static SpecFormatException syntaxError(String source, JsonProcessingException e, JsonLocation at) {
+        String where = at == null ? ROOT : "line " + at.getLineNr() + ", column " + at.getColumnNr();
         String detail = firstLine(e.getOriginalMessage());
         String problem;
         if (e instanceof StreamConstraintsException) {
-            problem = "document exceeds a size limit (nesting depth at most " + MAX_NESTING + "): " + detail;
+            problem = "document exceeds a parser limit: " + detail;
         } else if (e instanceof JsonEOFException) {
             problem = "truncated JSON (unexpected end of input): " + detail;
         } else {

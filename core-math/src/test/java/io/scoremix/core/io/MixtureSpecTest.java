@@ -380,9 +380,10 @@ class MixtureSpecTest {
     @Test
     void deepNestingIsRefused() {
         String deep = "[".repeat(200) + "]".repeat(200);
-        // Jackson's constraint error carries no position, so the location is the whole document.
-        fails("{\"format\": \"scoremix.gmm/v1\", \"junk\": " + deep + "}", "$",
-                "size limit", "nesting depth at most 64");
+        fails("{\"format\": \"scoremix.gmm/v1\", \"junk\": " + deep + "}", "line 1, column 103",
+                "exceeds a parser limit", "nesting depth (65) exceeds the maximum allowed (64");
+        fails("{\"format\": \"scoremix.gmm/v1\", \"junk\": " + "1".repeat(2000) + "}", "line 1, column 2039",
+                "exceeds a parser limit", "Number value length");
     }
 
     @Test
