@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.scoremix.core.mixture.GaussianMixture;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -116,7 +117,14 @@ public final class MixtureSpec {
             throw new SpecFormatException(source, ROOT, "file is " + size + " bytes, larger than the limit of "
                     + MAX_BYTES + " (256 MiB)");
         }
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            // Read at most one byte past the limit, in case the file grew since its size was taken.
+            bytes = in.readNBytes((int) MAX_BYTES + 1);
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new SpecFormatException(source, ROOT, "file is larger than the limit of " + MAX_BYTES + " bytes (256 MiB)");
+        }
         return fromTree(readTree(MAPPER.createParser(bytes), source), source);
     }
 
