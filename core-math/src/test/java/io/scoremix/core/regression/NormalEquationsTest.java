@@ -106,6 +106,42 @@ class NormalEquationsTest {
         }
     }
 
+    /**
+     * Both Gram kernels (dsyrk, and dgemm on 128-wide column blocks) on p = 150, so that a full and a
+     * partial block run, against the naive loop; both BLAS implementations.
+     */
+    @Test
+    void bothGramKernelsEqualTheNaiveLoop() {
+        SplittableRandom rnd = new SplittableRandom(37);
+        int n = 40;
+        int p = 150;
+        double[] phi = gaussians(rnd, n * p);
+        double[] ref = new double[p * p];
+        for (int j = 0; j < n; j++) {
+            for (int r = 0; r < p; r++) {
+                for (int c = 0; c <= r; c++) {
+                    ref[r * p + c] += phi[j * p + r] * phi[j * p + c];
+                }
+            }
+        }
+        double[] refLower = new double[PackedSymmetric.size(p)];
+        PackedSymmetric.pack(ref, p, refLower);
+        for (dev.ludovic.netlib.blas.BLAS blas : new dev.ludovic.netlib.blas.BLAS[] {
+                io.scoremix.core.linalg.Blas.get(), dev.ludovic.netlib.blas.JavaBLAS.getInstance()}) {
+            for (boolean byGemm : new boolean[] {false, true}) {
+                double[] g = new double[p * p];
+                NormalEquations.updateGram(blas, byGemm, phi, p, n, g);
+                NormalEquations.updateGram(blas, byGemm, phi, p, n, g);  // accumulates
+                double[] lower = new double[PackedSymmetric.size(p)];
+                PackedSymmetric.pack(g, p, lower);
+                for (int i = 0; i < lower.length; i++) {
+                    lower[i] *= 0.5;
+                }
+                assertClose(refLower, lower, REL, blas.getClass().getSimpleName() + (byGemm ? " gemm" : " syrk"));
+            }
+        }
+    }
+
     /** Accumulates rows [from, to) in blocks of random sizes, sometimes through a serialization round trip. */
     private static NormalEquations accumulate(double[] phi, double[] y, double[] w, int p, int d, int from, int to,
                                               SplittableRandom rnd) throws Exception {
