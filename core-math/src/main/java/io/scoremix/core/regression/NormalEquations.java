@@ -76,6 +76,11 @@ public final class NormalEquations implements Serializable {
         this.d = d;
     }
 
+    /** The kernel that updates G in this JVM, {@code "dsyrk"} or {@code "blocked-dgemm"}: for benchmark reports. */
+    public static String gramKernel() {
+        return GRAM_BY_GEMM ? "blocked-dgemm" : "dsyrk";
+    }
+
     private static boolean gramByGemm(String mode) {
         switch (mode) {
             case "syrk":
@@ -247,7 +252,7 @@ public final class NormalEquations implements Serializable {
     /**
      * Merges another accumulator into this one; {@code other} is not modified.
      *
-     * @throws IllegalArgumentException if p or d differ
+     * @throws IllegalArgumentException if p or d differ, or {@code other} is this accumulator
      */
     public NormalEquations merge(NormalEquations other) {
         if (other.p != p || other.d != d) {

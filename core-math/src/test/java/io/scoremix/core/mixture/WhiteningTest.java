@@ -104,6 +104,16 @@ class WhiteningTest {
         double[] back = new double[n * d];
         wh.invert(z, n, back);
         assertClose(x, back, TOL, "invert(apply(x))");
+        // Broadcast in flight by Java serialization: the copy whitens identically.
+        try {
+            Whitening copy = (Whitening) new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(
+                    MomentsTest.serialize(wh))).readObject();
+            double[] z2 = new double[n * d];
+            copy.apply(x, n, z2);
+            assertClose(z, z2, 0, "deserialised whitening");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
         // In place, both ways.
         double[] y = x.clone();
         wh.apply(y, n, y);
