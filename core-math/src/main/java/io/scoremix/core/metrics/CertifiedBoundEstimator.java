@@ -55,7 +55,7 @@ final class CertifiedBoundEstimator {
         CounterRandom rng = CounterRandom.of(config.seed());
         GaussLegendre rule = GaussLegendre.of(config.nodes());
 
-        Estimate[] perStep = new Estimate[n];
+        Estimate[][] perStep = new Estimate[n][];
         IntStream js = IntStream.range(0, n);
         if (config.parallel()) {
             js = js.parallel();
@@ -65,23 +65,36 @@ final class CertifiedBoundEstimator {
         List<CertifiedTvBound.Step> steps = new ArrayList<>(n);
         double sum = 0;
         double var = 0;
+        double errSum = 0;
+        double errVar = 0;
         for (int j = 0; j < n; j++) {
-            Estimate e = perStep[j];
-            steps.add(new CertifiedTvBound.Step(j, grid.time(j), grid.time(j + 1), e));
+            Estimate e = perStep[j][0];
+            Estimate err = perStep[j][1];
+            steps.add(new CertifiedTvBound.Step(j, grid.time(j), grid.time(j + 1), e, err));
             sum += e.value();
             var += e.standardError() * e.standardError();
+            if (err != null) {
+                errSum += err.value();
+                errVar += err.standardError() * err.standardError();
+            }
         }
-        Estimate integral = new Estimate(sum, Math.sqrt(var), (long) config.paths() * n);
+        long draws = (long) config.paths() * n;
+        Estimate integral = new Estimate(sum, Math.sqrt(var), draws);
+        Estimate scoreError = config.scoreErrorSplit() ? new Estimate(errSum, Math.sqrt(errVar), draws) : null;
 
         Estimate tv = MonteCarloTv.tv(p, p.noised(delta), config.tvSamples(), rng, CounterRandom.stream(TAG_TV));
         GaussianMixture qT = p.noised(horizon);
         double klBound = MonteCarloTv.klBoundToStandardNormal(qT);
         Estimate klMc = MonteCarloTv.klToStandardNormal(qT, config.klSamples(), rng, CounterRandom.stream(TAG_KL));
-        return new CertifiedTvBound(horizon, delta, tv, klBound, klMc, integral, steps, rule.size(), config.z());
+        return new CertifiedTvBound(horizon, delta, tv, klBound, klMc, integral, scoreError, steps, rule.size(),
+                config.z());
     }
 
-    /** The step integral over forward times [end, start] and its standard error. */
-    static Estimate step(GaussianMixture p, ScoreFunction score, double start, double end, int j,
+    /**
+     * The step integral over forward times [end, start] and, when the configuration asks for the split,
+     * the matched-time score error over the same step (else null), each with its standard error.
+     */
+    static Estimate[] step(GaussianMixture p, ScoreFunction score, double start, double end, int j,
             GaussLegendre rule, CertifiedBoundConfig config, CounterRandom rng) {
         int d = p.dimension();
         int kn = rule.size();
@@ -92,6 +105,7 @@ final class CertifiedBoundEstimator {
         double[] decay = new double[kn + 1];
         double[] spread = new double[kn + 1];
         double[] weight = new double[kn];
+        double[] nodeTime = new double[kn];
         double previous = 0.0;
         for (int k = 0; k <= kn; k++) {
             double t = k < kn ? end + 0.5 * h * (1 + rule.node(k)) : start;
@@ -100,6 +114,7 @@ final class CertifiedBoundEstimator {
             spread[k] = Math.sqrt(-Math.expm1(-2 * gap));
             if (k < kn) {
                 noised[k] = p.noised(t);
+                nodeTime[k] = t;
                 weight[k] = 0.5 * h * rule.weight(k);
             }
             previous = t;
@@ -114,7 +129,11 @@ final class CertifiedBoundEstimator {
         double[][] trueScore = new double[kn][block * d];
         double[] hatScore = new double[block * d];
         double[] contribution = new double[block];
+        boolean split = config.scoreErrorSplit();
+        double[] hatAtNode = split ? new double[block * d] : null;
+        double[] errContribution = split ? new double[block] : null;
         MeanAccumulator acc = new MeanAccumulator();
+        MeanAccumulator errAcc = new MeanAccumulator();
         for (int first = 0; first < paths; first += block) {
             int b = Math.min(block, paths - first);
             p.sample(rng, x0Stream, first, b, x);
@@ -132,28 +151,38 @@ final class CertifiedBoundEstimator {
                 }
                 if (k < kn) {
                     noised[k].score(x, b, trueScore[k]);
+                    if (split) {
+                        score.score(nodeTime[k], x, b, hatAtNode);
+                        addSquaredDistance(hatAtNode, trueScore[k], b, d, weight[k], errContribution, k == 0);
+                    }
                 }
             }
             // s_hat frozen at the step start, once per path for all nodes.
             score.score(start, x, b, hatScore);
-            java.util.Arrays.fill(contribution, 0, b, 0.0);
             for (int k = 0; k < kn; k++) {
-                double[] tk = trueScore[k];
-                double w = weight[k];
-                for (int m = 0; m < b; m++) {
-                    int xo = m * d;
-                    double sq = 0;
-                    for (int r = 0; r < d; r++) {
-                        double diff = hatScore[xo + r] - tk[xo + r];
-                        sq += diff * diff;
-                    }
-                    contribution[m] += w * sq;
-                }
+                addSquaredDistance(hatScore, trueScore[k], b, d, weight[k], contribution, k == 0);
             }
             for (int m = 0; m < b; m++) {
                 acc.add(contribution[m]);
+                if (split) {
+                    errAcc.add(errContribution[m]);
+                }
             }
         }
-        return acc.estimate();
+        return new Estimate[] {acc.estimate(), split ? errAcc.estimate() : null};
+    }
+
+    /** {@code out[m] (+)= w ||a_m - b_m||^2} for m < n (a, b: n x d row-major); {@code reset} overwrites. */
+    private static void addSquaredDistance(double[] a, double[] b, int n, int d, double w, double[] out,
+            boolean reset) {
+        for (int m = 0; m < n; m++) {
+            int o = m * d;
+            double sq = 0;
+            for (int r = 0; r < d; r++) {
+                double diff = a[o + r] - b[o + r];
+                sq += diff * diff;
+            }
+            out[m] = (reset ? 0.0 : out[m]) + w * sq;
+        }
     }
 }

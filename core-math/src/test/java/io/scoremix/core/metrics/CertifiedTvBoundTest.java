@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scoremix.core.diffusion.NoiseSchedule;
+import io.scoremix.core.diffusion.ReverseSampler;
+import io.scoremix.core.diffusion.SamplerConfig;
 import io.scoremix.core.diffusion.ScoreFunction;
 import io.scoremix.core.diffusion.TimeGrid;
 import io.scoremix.core.mixture.GaussianMixture;
+import io.scoremix.core.random.CounterRandom;
 
 import java.util.List;
 
@@ -108,6 +111,53 @@ class CertifiedTvBoundTest {
         // Hence the bound at 256 steps: 0.0044 + sqrt(1.04 * 0.51 / 2) = 0.52; asserted with margin.
         assertTrue(last.total() < 0.6, last.summary());
         assertTrue(last.conservative() >= last.total());
+    }
+
+    /**
+     * A wrong score (the exact score of blobs-2d with its means moved by (0.5, -0.25)) gives a larger
+     * bound (0.81 against 0.52 at 256 steps), and the held-out projection lower bound of what the sampler actually outputs with it lies
+     * below that bound; with the exact score the output's lower bound is near 0. The sampler is
+     * {@link ReverseSampler}'s SDE exponential integrator on the same grid.
+     */
+    @Test
+    void wrongScoreGivesALargeBoundAboveTheMeasuredLowerBound() {
+        GaussianMixture p = TestMixtures.blobs2d();
+        GaussianMixture wrong = TestMixtures.shifted(p, new double[] {0.5, -0.25});
+        TimeGrid grid = TimeGrid.benton(HORIZON, DELTA, 256);
+        CertifiedBoundConfig config = CertifiedBoundConfig.defaults().withPaths(5_000).withScoreErrorSplit(true);
+        CertifiedTvBound good = Divergences.certifiedTvUpperBound(p, TestMixtures.exactScore(p), grid, config);
+        CertifiedTvBound bad = Divergences.certifiedTvUpperBound(p, TestMixtures.exactScore(wrong), grid, config);
+        System.out.println("blobs-2d, N = 256, exact score: " + good.summary());
+        System.out.println("blobs-2d, N = 256, wrong score (means + (0.5, -0.25)): " + bad.summary());
+        // The shift adds a score error of order lambda_i ||Q_i^{-1} shift||^2 (up to ~25 for the narrow
+        // component) over the short times t < ~0.05 where q_t still resolves it: about 0.7 measured, on top
+        // of the discretisation term (0.53 at 256 steps). Asserted: +0.3 beyond 4 SE of both.
+        assertTrue(bad.scoreIntegral().lower(Z) > good.scoreIntegral().upper(Z) + 0.3, bad.summary());
+        assertTrue(bad.total() > good.total() + 0.15, bad.summary());
+        // The matched-time score error is exactly 0 for the exact score, and most of the excess for the
+        // wrong one (the rest is the interaction of score error and discretisation).
+        assertEquals(0.0, good.scoreErrorIntegral().orElseThrow().value(), 0.0);
+        Estimate badError = bad.scoreErrorIntegral().orElseThrow();
+        assertTrue(badError.lower(Z) > 0.3, badError.toString());
+        assertTrue(badError.value() < bad.scoreIntegral().value());
+        int n = 40_000;
+        ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(grid).build());
+        CounterRandom rng = CounterRandom.of(9L);
+        double[] outBad = new double[n * 2];
+        double[] outGood = new double[n * 2];
+        sampler.sample(TestMixtures.exactScore(wrong), rng, 1, 0, n, outBad);
+        sampler.sample(TestMixtures.exactScore(p), rng, 2, 0, n, outGood);
+        ProjectionLowerBound lbBad = Divergences.projectionTvLowerBound(p, outBad, n, ProjectionConfig.defaults());
+        ProjectionLowerBound lbGood = Divergences.projectionTvLowerBound(p, outGood, n, ProjectionConfig.defaults());
+        Estimate tvShifted = Divergences.monteCarloTv(p, wrong.noised(DELTA), 200_000, rng, 3);
+        System.out.println("sampler output with the wrong score: " + lbBad
+                + "; for reference TV(p, shifted q_delta) = " + tvShifted);
+        System.out.println("sampler output with the exact score: " + lbGood);
+        // Lower bound <= upper bound, both with their own Monte Carlo error (3 SE of the lower bound).
+        assertTrue(lbBad.value() - 3 * lbBad.standardError() <= bad.conservative(), lbBad + " vs " + bad.summary());
+        assertTrue(lbBad.conservative() > 0.1, lbBad.toString());
+        assertTrue(lbGood.value() - 3 * lbGood.standardError() <= good.conservative());
+        assertTrue(lbGood.value() < lbBad.value());
     }
 
     @Test

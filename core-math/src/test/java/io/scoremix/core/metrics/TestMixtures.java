@@ -1,5 +1,6 @@
 package io.scoremix.core.metrics;
 
+import io.scoremix.core.diffusion.ExactScore;
 import io.scoremix.core.diffusion.ScoreFunction;
 import io.scoremix.core.io.MixtureSpec;
 import io.scoremix.core.mixture.GaussianMixture;
@@ -44,17 +45,7 @@ final class TestMixtures {
 
     /** The exact score {@code grad log q_t} of the OU-noised {@code mixture} (the test oracle). */
     static ScoreFunction exactScore(GaussianMixture mixture) {
-        return new ScoreFunction() {
-            @Override
-            public int dimension() {
-                return mixture.dimension();
-            }
-
-            @Override
-            public void score(double t, double[] x, int n, double[] out) {
-                mixture.noised(t).score(x, n, out);
-            }
-        };
+        return ExactScore.of(mixture);
     }
 
     static GaussianMixture gaussian1d(double mean, double variance) {
