@@ -39,6 +39,12 @@ public interface FeatureMap {
      */
     void divergence(double[] z, int n, double[] beta, int rows, double[] out);
 
+    /**
+     * What is needed to rebuild this map (model persistence): family, degree and the standardisation of
+     * the monomial base. A soft-gated map is rebuilt with its gating mixture, which the model stores.
+     */
+    FeatureSpec spec();
+
     /** Graded monomials in Hermite basis in standardised coordinates (the paper's class). */
     static FeatureMap monomial(double[] center, double[] scale, int degree) {
         return new MonomialFeatures(center, scale, degree);

@@ -10,6 +10,7 @@ final class MonomialFeatures implements FeatureMap {
     private final int d;
     private final double[] center;
     private final double[] invScale;
+    private final double[] scale;
     private final HermiteBasis basis;
 
     MonomialFeatures(double[] center, double[] scale, int degree) {
@@ -29,7 +30,15 @@ final class MonomialFeatures implements FeatureMap {
             }
             invScale[r] = 1.0 / scale[r];
         }
+        this.scale = scale.clone();
+        for (int r = 0; r < d; r++) {
+        }
         this.basis = new HermiteBasis(d, degree);
+    }
+
+    @Override
+    public FeatureSpec spec() {
+        return new FeatureSpec(FeatureSpec.MONOMIAL, basis.degree, center, scale);
     }
 
     @Override

@@ -59,6 +59,12 @@ final class SoftGatedFeatures implements FeatureMap {
     }
 
     @Override
+    public FeatureSpec spec() {
+        FeatureSpec b = base.spec();
+        return new FeatureSpec(FeatureSpec.SOFT_GATED, b.degree(), b.center(), b.scale());
+    }
+
+    @Override
     public int inputDimension() {
         return d;
     }

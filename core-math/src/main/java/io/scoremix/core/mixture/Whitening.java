@@ -145,6 +145,34 @@ public final class Whitening implements Serializable {
         return new Whitening(d, mean.clone(), compose(vt, inv, d), compose(vt, sq, d), lam, floor, floored, logDet);
     }
 
+    /**
+     * Restores a saved whitening exactly (model loading): the matrices are taken as given, not recomputed,
+     * so a loaded model evaluates bit for bit like the saved one.
+     *
+     * @throws IllegalArgumentException on a shape mismatch or a non-finite entry
+     */
+    public static Whitening restore(double[] mean, double[] matrix, double[] inverseMatrix, double[] eigenvalues,
+                                    double floor, int flooredCount, double logAbsDetW) {
+        int d = mean.length;
+        if (d == 0 || matrix.length != d * d || inverseMatrix.length != d * d || eigenvalues.length != d) {
+            throw new IllegalArgumentException("whitening of dimension " + d + " needs d*d matrices and d eigenvalues, got "
+                    + matrix.length + ", " + inverseMatrix.length + " and " + eigenvalues.length);
+        }
+        for (double[] a : new double[][] {mean, matrix, inverseMatrix, eigenvalues}) {
+            for (double v : a) {
+                if (!Double.isFinite(v)) {
+                    throw new IllegalArgumentException("whitening has a non-finite entry (" + v + ")");
+                }
+            }
+        }
+        if (!Double.isFinite(logAbsDetW) || !(floor >= 0 && floor < 1) || flooredCount < 0 || flooredCount > d) {
+            throw new IllegalArgumentException("whitening has a bad floor (" + floor + "), floored count ("
+                    + flooredCount + ") or log-determinant (" + logAbsDetW + ")");
+        }
+        return new Whitening(d, mean.clone(), matrix.clone(), inverseMatrix.clone(), eigenvalues.clone(), floor,
+                flooredCount, logAbsDetW);
+    }
+
     /** {@code V diag(f) V^T} for eigenvectors stored as rows of vt, symmetrised exactly. */
     private static double[] compose(double[] vt, double[] f, int d) {
         double[] out = new double[d * d];
