@@ -221,6 +221,14 @@ public final class Cells {
      * @param inside receives whether each point passes its cell's gate; modified (may be null)
      */
     public void assign(double[] x, int n, int[] cell, boolean[] inside) {
+        if (cellCount == 1 && Double.isInfinite(gateRadius2)) {
+            // One cell and no gate (soft gates, or everything merged): nothing to evaluate.
+            java.util.Arrays.fill(cell, 0, n, 0);
+            if (inside != null) {
+                java.util.Arrays.fill(inside, 0, n, true);
+            }
+            return;
+        }
         int k = mixture.components();
         double[] logLik = new double[n * k];
         mixture.componentLogLikelihoods(x, n, logLik);
