@@ -182,6 +182,50 @@ class ReverseSamplerTest {
     }
 
     @Test
+    void stepLoopsDoNotAllocate() {
+        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!(bean instanceof com.sun.management.ThreadMXBean)) {
+            return;
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        ScoreFunction zero = new ScoreFunction() {
+            @Override
+            public int dimension() {
+                return 2;
+            }
+
+            @Override
+            public void score(double t, double[] x, int n, double[] out) {
+                Arrays.fill(out, 0, 2 * n, 0.0);
+            }
+        };
+        int block = 50;
+        int steps = 64;
+        for (SamplerConfig.Method method : SamplerConfig.Method.values()) {
+            ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(TimeGrid.benton(6, 1e-3, steps))
+                    .method(method).tweedie(true).blockSize(block).build());
+            double[] out = new double[2 * 100 * block];
+            long small = 0;
+            long large = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                sampler.sample(zero, RNG, STREAM, 0, block, out);
+                long middle = threads.getCurrentThreadAllocatedBytes();
+                sampler.sample(zero, RNG, STREAM, 0, 100 * block, out);
+                small = middle - before;
+                large = threads.getCurrentThreadAllocatedBytes() - middle;
+            }
+            // 99 more blocks may cost only what CounterRandom.fillGaussian allocates per call (a 4-word array,
+            // 32 bytes, often removed by escape analysis): at most 99 (steps + 1) calls of 64 bytes.
+            long allowed = 99L * (steps + 1) * 64;
+            System.out.printf("%s: %d bytes for one block, %d for 100 blocks of %d points and %d steps%n", method,
+                    small, large, block, steps);
+            assertTrue(large - small <= allowed, method + ": " + (large - small) + " bytes for 99 more blocks, allowed "
+                    + allowed + " (first block: " + small + ")");
+        }
+    }
+
+    @Test
     void configIsValidatedAndKept() {
         SamplerConfig c = SamplerConfig.builder(GRID).method(SamplerConfig.Method.ODE).tweedie(true)
                 .blockSize(77).build();
