@@ -163,6 +163,11 @@ final class CertifiedBoundEstimator {
                 addSquaredDistance(hatScore, trueScore[k], b, d, weight[k], contribution, k == 0);
             }
             for (int m = 0; m < b; m++) {
+                if (!Double.isFinite(contribution[m])) {
+                    throw new IllegalArgumentException("the score error is not finite on path " + (first + m)
+                            + " of step " + j + " (forward times " + end + " to " + start
+                            + "): the score function returned a non-finite or overflowing value");
+                }
                 acc.add(contribution[m]);
                 if (split) {
                     errAcc.add(errContribution[m]);

@@ -61,11 +61,13 @@ public final class Divergences {
      * derivation, the parts reported and what "certified" means.
      *
      * @param p      the true data law
-     * @param score  the score the sampler uses; called on blocks of {@code nodes x blockSize} points, possibly
+     * @param score  the score the sampler uses; called on blocks of at most {@code blockSize} points (at the
+     *               step starts, and at the quadrature nodes when the score-error split is on), possibly
      *               from several threads at once
      * @param grid   the sampler's grid, decreasing from T to delta
      * @param config paths, nodes, sample sizes, seed
-     * @throws IllegalArgumentException on a dimension mismatch or an increasing grid
+     * @throws IllegalArgumentException on a dimension mismatch, an increasing grid, or a score that returns
+     *                                  non-finite values on the forward paths (the message names path and step)
      */
     public static CertifiedTvBound certifiedTvUpperBound(GaussianMixture p, ScoreFunction score, TimeGrid grid,
             CertifiedBoundConfig config) {

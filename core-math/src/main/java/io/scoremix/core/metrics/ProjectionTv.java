@@ -19,7 +19,8 @@ import org.netlib.util.intW;
  * bins of equal reference mass (under the projected mixture: means {@code v.mu_i}, variances
  * {@code v^T Q_i v}, CDF inverted by bisection; in the two-sample case: quantiles of the pooled first
  * halves), the set {@code A_v = {bins where the sample's frequency exceeds the reference mass}} and its
- * gap {@code sum_b (f_b - p_b)_+}; the direction with the largest first-half gap wins. Only that one
+ * gap {@code sum_b (f_b - p_b)_+} (the complement of A has the same gap with the roles swapped, since
+ * both sides sum to 1, so it need not be tried); the direction with the largest first-half gap wins. Only that one
  * (v, A) is then evaluated on the second half, so the reported value is an unbiased estimate of a
  * quantity that is at most TV: no maximum over held-out evaluations is taken. Standard errors are
  * binomial: {@code sqrt(q_hat(A)(1 - q_hat(A)) / n2)}, plus {@code p_hat(A)(1 - p_hat(A)) / m2} under the

@@ -12,6 +12,7 @@ import io.scoremix.core.diffusion.TimeGrid;
 import io.scoremix.core.mixture.GaussianMixture;
 import io.scoremix.core.random.CounterRandom;
 
+import java.lang.management.ManagementFactory;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -69,10 +70,11 @@ class CertifiedTvBoundTest {
         for (int i = 0; i < counts.length; i++) {
             TimeGrid grid = TimeGrid.benton(HORIZON, DELTA, counts[i]);
             long t0 = System.nanoTime();
+            double cpu0 = processCpuSeconds();
             bounds[i] = Divergences.certifiedTvUpperBound(p, exact, grid, config);
             double seconds = (System.nanoTime() - t0) * 1e-9;
-            System.out.printf("blobs-2d exact score, N = %3d (%.1f s wall): %s%n", counts[i], seconds,
-                    bounds[i].summary());
+            System.out.printf("blobs-2d exact score, N = %3d (%.1f s wall, %.1f s cpu): %s%n", counts[i], seconds,
+                    processCpuSeconds() - cpu0, bounds[i].summary());
             System.out.printf("    N(0,I) reference d sum_j 2(h_j - 1 + e^{-h_j}) on the same grid: %.5f%n",
                     standardNormalIntegral(grid, 2));
         }
@@ -195,8 +197,32 @@ class CertifiedTvBoundTest {
                 TestMixtures.exactScore(one), TimeGrid.benton(HORIZON, DELTA, 8), CertifiedBoundConfig.defaults()));
         assertThrows(IllegalArgumentException.class, () -> Divergences.certifiedTvUpperBound(p,
                 TestMixtures.exactScore(p), TimeGrid.of(0.1, 0.5, 1.0), CertifiedBoundConfig.defaults()));
+        ScoreFunction broken = new ScoreFunction() {
+            @Override
+            public int dimension() {
+                return 2;
+            }
+
+            @Override
+            public void score(double t, double[] x, int n, double[] out) {
+                java.util.Arrays.fill(out, 0, n * 2, t < 1 ? Double.NaN : 0.0);
+            }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                Divergences.certifiedTvUpperBound(p, broken, TimeGrid.benton(HORIZON, DELTA, 8),
+                        CertifiedBoundConfig.defaults().withPaths(100).withParallel(false)));
+        assertTrue(e.getMessage().contains("not finite"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> CertifiedBoundConfig.defaults().withPaths(1));
         assertThrows(IllegalArgumentException.class, () -> CertifiedBoundConfig.defaults().withZ(Double.NaN));
+    }
+
+    /** CPU time of the whole test JVM (all threads), for the timing lines; NaN where not available. */
+    static double processCpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() * 1e-9;
+        }
+        return Double.NaN;
     }
 
     /** Exact score integral of one step for N(0, c I) data (class comment of the Gaussian test). */
