@@ -117,8 +117,8 @@ class CertifiedTvBoundTest {
 
     /**
      * A wrong score (the exact score of blobs-2d with its means moved by (0.5, -0.25)) gives a larger
-     * bound (0.81 against 0.52 at 256 steps), and the held-out projection lower bound of what the sampler actually outputs with it lies
-     * below that bound; with the exact score the output's lower bound is near 0. The sampler is
+     * bound (0.81 against 0.52 at 256 steps), and the held-out projection lower bound of what the
+     * sampler actually outputs with it lies below that bound; with the exact score the output's lower bound is near 0. The sampler is
      * {@link ReverseSampler}'s SDE exponential integrator on the same grid.
      */
     @Test

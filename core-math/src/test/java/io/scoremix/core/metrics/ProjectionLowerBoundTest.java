@@ -65,7 +65,8 @@ class ProjectionLowerBoundTest {
         p.sample(RNG, 21, 0, N, y);
         q.sample(RNG, 22, 0, N + 1, z);
         ProjectionLowerBound same = Divergences.projectionTvLowerBound(x, N, y, N, 2, ProjectionConfig.defaults());
-        ProjectionLowerBound differ = Divergences.projectionTvLowerBound(x, N, z, N + 1, 2, ProjectionConfig.defaults());
+        ProjectionLowerBound differ =
+                Divergences.projectionTvLowerBound(x, N, z, N + 1, 2, ProjectionConfig.defaults());
         Estimate tv = Divergences.monteCarloTv(q, p, 400_000, RNG, 23);
         System.out.println("two-sample projection lower bound, p vs p: " + same);
         System.out.printf("two-sample projection lower bound, p vs shifted p: %s, true TV %s%n", differ, tv);
