@@ -38,10 +38,14 @@ public final class SparkSessions {
         SparkConf c = conf.clone();
         applyDefaults(c, appName);
         if (!c.contains("spark.master")) {
-            throw new BadInputException("no Spark master is set: run through submit/scoremix (local mode) or "
-                    + "submit/scoremix-submit (spark-submit), or pass -Dspark.master=local[*] to java");
+            throw noMaster();
         }
         return SparkSession.builder().config(c).getOrCreate();
+    }
+
+    private static BadInputException noMaster() {
+        return new BadInputException("no Spark master is set: run through submit/scoremix (local mode) or "
+                + "submit/scoremix-submit (spark-submit), or pass -Dspark.master=local[*] to java");
     }
 
     /** scoremix's defaults; each applies only when the setting is absent. */
