@@ -1,16 +1,12 @@
 package io.scoremix.core.mixture;
 
-import dev.ludovic.netlib.lapack.LAPACK;
-import org.netlib.util.intW;
+import io.scoremix.core.linalg.SymmetricEigen;
 
 /**
- * Eigen-decomposition of small dense symmetric matrices through LAPACK {@code dsyev}, and the
- * eigenvalue floor the crude mixture applies to covariances.
- *
- * <p>Package-private helper of the crude mixture; if a shared symmetric eigensolver lands in
- * {@code core.linalg} this class should defer to it.
+ * The eigenvalue floor the crude mixture applies to covariances (ALGORITHM.md section 4.2; STYLE.md
+ * item 5), through {@link SymmetricEigen}.
  */
-final class SymmetricEigen {
+final class EigenFloor {
 
     /**
      * Eigenvalues smaller than this fraction of the largest are raised to it by {@link #floor}, whatever
@@ -19,35 +15,21 @@ final class SymmetricEigen {
      */
     static final double RELATIVE_FLOOR = 1e-12;
 
-    private SymmetricEigen() {
+    private EigenFloor() {
     }
 
     /**
-     * Decomposes the symmetric d x d matrix {@code a} (row-major; both triangles must hold the matrix)
-     * as {@code V diag(values) V^T}.
+     * Decomposes the symmetric d x d matrix {@code a} (row-major, both triangles filled).
      *
-     * @param a      overwritten: row c holds the unit eigenvector of {@code values[c]}
-     * @param values receives the d eigenvalues in ascending order; modified
-     * @throws IllegalStateException if LAPACK reports non-convergence or a non-finite input
+     * @param vectors receives the unit eigenvectors as rows, in the order of {@code values}; modified
+     * @param values  receives the eigenvalues in ascending order; modified
+     * @throws IllegalStateException if the decomposition fails (non-finite entry or no convergence)
      */
-    static void decompose(double[] a, int d, double[] values) {
-        for (int j = 0; j < d * d; j++) {
-            if (!Double.isFinite(a[j])) {
-                throw new IllegalStateException("symmetric eigen-decomposition: entry " + j + " is not finite (" + a[j] + ")");
-            }
-        }
-        LAPACK lapack = LAPACK.getInstance();
-        intW info = new intW(0);
-        double[] query = new double[1];
-        lapack.dsyev("V", "U", d, a, Math.max(1, d), values, query, -1, info);
-        int lwork = Math.max(1, (int) query[0]);
-        double[] work = new double[lwork];
-        info.val = 0;
-        // Symmetric input: row-major and column-major are the same matrix; eigenvector c comes back as
-        // column c (column-major), which is row c in our row-major view.
-        lapack.dsyev("V", "U", d, a, Math.max(1, d), values, work, lwork, info);
-        if (info.val != 0) {
-            throw new IllegalStateException("symmetric eigen-decomposition failed (LAPACK dsyev info " + info.val + ")");
+    static void decompose(double[] a, int d, double[] values, double[] vectors) {
+        int info = SymmetricEigen.decompose(a, d, values, vectors);
+        if (info != SymmetricEigen.OK) {
+            throw new IllegalStateException("symmetric eigen-decomposition failed (LAPACK info " + info
+                    + (info == -1 ? ": non-finite entry" : "") + ")");
         }
     }
 
@@ -63,13 +45,9 @@ final class SymmetricEigen {
      */
     static int floor(double[] a, int d, double floor, double[] scratch) {
         int dd = d * d;
-        System.arraycopy(a, 0, scratch, 0, dd);
         double[] values = new double[d];
-        decompose(scratch, d, values);
+        decompose(a, d, values, scratch);
         double level = Math.max(floor, RELATIVE_FLOOR * Math.max(0.0, values[d - 1]));
-        if (!(level > 0)) {
-            level = floor;
-        }
         int raised = 0;
         for (int c = 0; c < d; c++) {
             if (values[c] < level) {
@@ -80,7 +58,7 @@ final class SymmetricEigen {
         if (raised == 0) {
             return 0;
         }
-        // a = sum_c values[c] v_c v_c^T, v_c = row c of scratch; filled symmetric from the upper triangle.
+        // a = sum_c values[c] v_c v_c^T, v_c = row c of scratch; mirrored from the upper triangle.
         for (int r = 0; r < d; r++) {
             for (int s = r; s < d; s++) {
                 double acc = 0;

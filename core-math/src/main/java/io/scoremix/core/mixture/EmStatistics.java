@@ -285,7 +285,7 @@ public final class EmStatistics implements Serializable {
         double[] overallCov = new double[d * d];
         unpack(all.scatter, 0, d, overallCov);
         scale(overallCov, 1.0 / all.weight[0]);
-        SymmetricEigen.floor(overallCov, d, reg, scratch);
+        EigenFloor.floor(overallCov, d, reg, scratch);
 
         double[] w = new double[k];
         double[][] mu = new double[k][];
@@ -303,7 +303,7 @@ public final class EmStatistics implements Serializable {
                 mu[i] = Arrays.copyOfRange(mean, i * d, (i + 1) * d);
                 unpack(scatter, i * p, d, c);
                 scale(c, 1.0 / wi);
-                SymmetricEigen.floor(c, d, reg, scratch);
+                EigenFloor.floor(c, d, reg, scratch);
             }
             wsum += w[i];
             cov[i] = rowsOf(c, d);
