@@ -101,7 +101,7 @@ public final class GenerateJob {
         boolean committed = false;
         sc.setJobGroup(jobGroup, "scoremix generate " + n + " x " + d + " (" + spec.name() + ")", false);
         try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, "generate", partitions, n,
-                p -> rowStart(n, partitions, p + 1) - rowStart(n, partitions, p), LOG, interval)) {
+                p -> rowStart(n, partitions, p + 1) - rowStart(n, partitions, p), LOG::info, interval)) {
             JavaRDD<Integer> ids = JavaSparkContext.fromSparkContext(sc).parallelize(range(partitions), partitions);
             JavaRDD<Row> rows = ids.flatMap(new PartitionSampler(spec.toJson(), config.seed(), n, partitions,
                     config.failPartition()));

@@ -7,18 +7,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntToLongFunction;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.slf4j.Logger;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Progress lines of a partitioned write, such as
- * {@code generate: 7/16 partitions, 437500/1000000 rows, 12 s elapsed, ~9 s left}, logged at INFO at
- * most once per interval and only while the job runs (short jobs print none). Counts the successful
+ * {@code generate: 7/16 partitions, 437500/1000000 rows, 12 s elapsed, ~9 s left}, emitted once per
+ * interval and only while the job runs (short jobs print none). Counts the successful
  * tasks of the Spark jobs started in one job group; a partition counts once, whatever retries or
  * speculative copies ran.
  */
@@ -30,7 +30,7 @@ final class GenerateProgress extends SparkListener implements AutoCloseable {
     private final int partitions;
     private final long totalRows;
     private final IntToLongFunction rowsOfPartition;
-    private final Logger log;
+    private final Consumer<String> sink;
     private final long startNanos = System.nanoTime();
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
     private final BitSet finished = new BitSet();
@@ -42,17 +42,18 @@ final class GenerateProgress extends SparkListener implements AutoCloseable {
      * Registers itself with {@code sc} and starts reporting; {@link #close()} stops both.
      *
      * @param rowsOfPartition the number of rows partition p writes
+     * @param sink            receives the progress lines (a logger's info method)
      * @param intervalMillis  time between progress lines
      */
     GenerateProgress(SparkContext sc, String jobGroup, String label, int partitions, long totalRows,
-                     IntToLongFunction rowsOfPartition, Logger log, long intervalMillis) {
+                     IntToLongFunction rowsOfPartition, Consumer<String> sink, long intervalMillis) {
         this.sc = sc;
         this.jobGroup = jobGroup;
         this.label = label;
         this.partitions = partitions;
         this.totalRows = totalRows;
         this.rowsOfPartition = rowsOfPartition;
-        this.log = log;
+        this.sink = sink;
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "scoremix-progress");
             t.setDaemon(true);
@@ -102,7 +103,7 @@ final class GenerateProgress extends SparkListener implements AutoCloseable {
         if (rDone > 0) {
             line += String.format(Locale.ROOT, ", ~%.0f s left", elapsed * (totalRows - rDone) / rDone);
         }
-        log.info(line);
+        sink.accept(line);
     }
 
     @Override
