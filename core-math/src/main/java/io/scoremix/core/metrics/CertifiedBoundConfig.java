@@ -4,12 +4,37 @@ package io.scoremix.core.metrics;
  * Settings of the certified TV upper bound ({@link Divergences#certifiedTvUpperBound}). Immutable and
  * validated; start from {@link #defaults()} and change fields with the {@code with*} methods.
  *
- * <p>Defaults: 20,000 forward paths per step, 4 Gauss-Legendre nodes per step, 200,000 draws for the
- * early-stopping TV and 200,000 for the Monte Carlo KL at T, blocks of 2,048 paths, z = 2 for the
- * conservative bound, seed 0, steps spread over the common fork-join pool, no score-error split.
+ * <p>Defaults: the {@link Scheme#EXPONENTIAL} sampler update, 20,000 forward paths per step, 4
+ * Gauss-Legendre nodes per step, 200,000 draws for the early-stopping TV and 200,000 for the Monte Carlo KL
+ * at T, blocks of 2,048 paths, z = 2 for the conservative bound, seed 0, steps spread over the common
+ * fork-join pool, no score-error split.
  */
 public final class CertifiedBoundConfig {
 
+    /**
+     * The sampler update the bound is for. Both are exact solutions of the reverse SDE
+     * {@code dy = (y + 2 grad log q) dtau + sqrt 2 dB} over a step of length h with part of the drift frozen at
+     * the step's start; Girsanov's integrand is the squared difference of the frozen and the true part.
+     */
+    public enum Scheme {
+        /**
+         * ALGORITHM.md section 2, what {@code ReverseSampler}'s SDE method runs: the score is frozen,
+         * {@code y <- e^h y + 2 (e^h - 1) s_hat(y) + sqrt(e^{2h} - 1) xi}; integrand
+         * {@code ||s_hat(y_{s_j}, s_j) - grad log q_t(y_t)||^2}.
+         */
+        EXPONENTIAL,
+        /**
+         * Writing the drift as {@code -y + 2 (grad log q + y)}, only the residual {@code r = s + y} is frozen
+         * and the OU part is integrated exactly:
+         * {@code y <- (2 - e^{-h}) y + 2 (1 - e^{-h}) s_hat(y) + sqrt(1 - e^{-2h}) xi}; integrand
+         * {@code ||s_hat(y_{s_j}, s_j) + y_{s_j} - grad log q_t(y_t) - y_t||^2}. It vanishes for Gaussian
+         * N(0, I) data and is far smaller where q_t is close to N(0, I) (large t). The bound only applies to
+         * a sampler that runs this update.
+         */
+        RESIDUAL_EXPONENTIAL
+    }
+
+    private final Scheme scheme;
     private final int paths;
     private final int nodes;
     private final long tvSamples;
@@ -20,41 +45,49 @@ public final class CertifiedBoundConfig {
     private final boolean parallel;
     private final boolean scoreErrorSplit;
 
-    private CertifiedBoundConfig(int paths, int nodes, long tvSamples, long klSamples, int blockSize, double z,
-            long seed, boolean parallel, boolean scoreErrorSplit) {
-        if (paths < 2) {
-            throw new IllegalArgumentException("paths per step must be at least 2, got " + paths);
+    private CertifiedBoundConfig(Fields f) {
+        if (f.scheme == null) {
+            throw new IllegalArgumentException("the sampler scheme must be given");
         }
-        if (nodes < 1 || nodes > 64) {
-            throw new IllegalArgumentException("Gauss-Legendre nodes per step must lie in [1, 64], got " + nodes);
+        if (f.paths < 2) {
+            throw new IllegalArgumentException("paths per step must be at least 2, got " + f.paths);
         }
-        if (tvSamples < 2) {
-            throw new IllegalArgumentException("TV samples must be at least 2, got " + tvSamples);
+        if (f.nodes < 1 || f.nodes > 64) {
+            throw new IllegalArgumentException("Gauss-Legendre nodes per step must lie in [1, 64], got " + f.nodes);
         }
-        if (klSamples < 2) {
-            throw new IllegalArgumentException("KL samples must be at least 2, got " + klSamples);
+        if (f.tvSamples < 2) {
+            throw new IllegalArgumentException("TV samples must be at least 2, got " + f.tvSamples);
         }
-        if (blockSize < 1) {
-            throw new IllegalArgumentException("block size must be at least 1, got " + blockSize);
+        if (f.klSamples < 2) {
+            throw new IllegalArgumentException("KL samples must be at least 2, got " + f.klSamples);
         }
-        if (!(z >= 0) || !Double.isFinite(z)) {
+        if (f.blockSize < 1) {
+            throw new IllegalArgumentException("block size must be at least 1, got " + f.blockSize);
+        }
+        if (!(f.z >= 0) || !Double.isFinite(f.z)) {
             throw new IllegalArgumentException("z (standard errors added in the conservative bound) must be finite "
-                    + "and non-negative, got " + z);
+                    + "and non-negative, got " + f.z);
         }
-        this.paths = paths;
-        this.nodes = nodes;
-        this.tvSamples = tvSamples;
-        this.klSamples = klSamples;
-        this.blockSize = blockSize;
-        this.z = z;
-        this.seed = seed;
-        this.parallel = parallel;
-        this.scoreErrorSplit = scoreErrorSplit;
+        this.scheme = f.scheme;
+        this.paths = f.paths;
+        this.nodes = f.nodes;
+        this.tvSamples = f.tvSamples;
+        this.klSamples = f.klSamples;
+        this.blockSize = f.blockSize;
+        this.z = f.z;
+        this.seed = f.seed;
+        this.parallel = f.parallel;
+        this.scoreErrorSplit = f.scoreErrorSplit;
     }
 
     /** The defaults listed in the class comment. */
     public static CertifiedBoundConfig defaults() {
-        return new CertifiedBoundConfig(20_000, 4, 200_000, 200_000, 2_048, 2.0, 0L, true, false);
+        return new CertifiedBoundConfig(new Fields());
+    }
+
+    /** The sampler update the bound is for. */
+    public Scheme scheme() {
+        return scheme;
     }
 
     /** Forward paths per step (independent across steps). */
@@ -107,54 +140,99 @@ public final class CertifiedBoundConfig {
         return scoreErrorSplit;
     }
 
-    public CertifiedBoundConfig withScoreErrorSplit(boolean value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, klSamples, blockSize, z, seed, parallel, value);
+    public CertifiedBoundConfig withScheme(Scheme value) {
+        Fields f = fields();
+        f.scheme = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withPaths(int value) {
-        return new CertifiedBoundConfig(value, nodes, tvSamples, klSamples, blockSize, z, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.paths = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withNodes(int value) {
-        return new CertifiedBoundConfig(paths, value, tvSamples, klSamples, blockSize, z, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.nodes = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withTvSamples(long value) {
-        return new CertifiedBoundConfig(paths, nodes, value, klSamples, blockSize, z, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.tvSamples = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withKlSamples(long value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, value, blockSize, z, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.klSamples = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withBlockSize(int value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, klSamples, value, z, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.blockSize = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withZ(double value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, klSamples, blockSize, value, seed,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.z = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withSeed(long value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, klSamples, blockSize, z, value,
-                parallel, scoreErrorSplit);
+        Fields f = fields();
+        f.seed = value;
+        return new CertifiedBoundConfig(f);
     }
 
     public CertifiedBoundConfig withParallel(boolean value) {
-        return new CertifiedBoundConfig(paths, nodes, tvSamples, klSamples, blockSize, z, seed,
-                value, scoreErrorSplit);
+        Fields f = fields();
+        f.parallel = value;
+        return new CertifiedBoundConfig(f);
+    }
+
+    public CertifiedBoundConfig withScoreErrorSplit(boolean value) {
+        Fields f = fields();
+        f.scoreErrorSplit = value;
+        return new CertifiedBoundConfig(f);
+    }
+
+    private Fields fields() {
+        Fields f = new Fields();
+        f.scheme = scheme;
+        f.paths = paths;
+        f.nodes = nodes;
+        f.tvSamples = tvSamples;
+        f.klSamples = klSamples;
+        f.blockSize = blockSize;
+        f.z = z;
+        f.seed = seed;
+        f.parallel = parallel;
+        f.scoreErrorSplit = scoreErrorSplit;
+        return f;
     }
 
     @Override
     public String toString() {
-        return "CertifiedBoundConfig[paths=" + paths + ", nodes=" + nodes + ", tvSamples=" + tvSamples
-                + ", klSamples=" + klSamples + ", blockSize=" + blockSize + ", z=" + z + ", seed=" + seed
+        return "CertifiedBoundConfig[scheme=" + scheme + ", paths=" + paths + ", nodes=" + nodes + ", tvSamples="
+                + tvSamples + ", klSamples=" + klSamples + ", blockSize=" + blockSize + ", z=" + z + ", seed=" + seed
                 + ", parallel=" + parallel + ", scoreErrorSplit=" + scoreErrorSplit + "]";
+    }
+
+    /** Mutable scratch for building a validated instance; holds the defaults. */
+    private static final class Fields {
+        Scheme scheme = Scheme.EXPONENTIAL;
+        int paths = 20_000;
+        int nodes = 4;
+        long tvSamples = 200_000;
+        long klSamples = 200_000;
+        int blockSize = 2_048;
+        double z = 2.0;
+        long seed = 0L;
+        boolean parallel = true;
+        boolean scoreErrorSplit = false;
     }
 }

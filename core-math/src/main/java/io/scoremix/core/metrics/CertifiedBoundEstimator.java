@@ -26,6 +26,10 @@ import java.util.stream.IntStream;
  * whatever the correlation between nodes of one path. Steps use disjoint streams (independent), so the
  * variances of the step estimates add for the total.
  *
+ * <p>For {@link CertifiedBoundConfig.Scheme#RESIDUAL_EXPONENTIAL} the same paths give the integrand
+ * {@code ||(s_hat(x_s, s) + x_s) - (grad log q_t(x_t) + x_t)||^2} instead; the matched-time split is the
+ * same for both schemes (the x_t terms cancel).
+ *
  * <p>Randomness: stream {@code (TAG_PATHS, j, 0)} gives the x_0 of path m at counter m; stream
  * {@code (TAG_PATHS, j, 1)} gives its {@code (K + 1) d} hop Gaussians at counters {@code m (K + 1) d ..}.
  * Results therefore do not depend on the block size or on the parallel schedule. Scores go out on blocks:
@@ -87,7 +91,7 @@ final class CertifiedBoundEstimator {
         double klBound = MonteCarloTv.klBoundToStandardNormal(qT);
         Estimate klMc = MonteCarloTv.klToStandardNormal(qT, config.klSamples(), rng, CounterRandom.stream(TAG_KL));
         return new CertifiedTvBound(horizon, delta, tv, klBound, klMc, integral, scoreError, steps, rule.size(),
-                config.z());
+                config.z(), config.scheme());
     }
 
     /**
@@ -129,6 +133,10 @@ final class CertifiedBoundEstimator {
         double[][] trueScore = new double[kn][block * d];
         double[] hatScore = new double[block * d];
         double[] contribution = new double[block];
+        boolean residual = config.scheme() == CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL;
+        // Residual scheme: the frozen part is s_hat(x_s) + x_s, the true part grad log q_t(x_t) + x_t.
+        double[][] trueResidual = residual ? new double[kn][block * d] : null;
+        double[] hatResidual = residual ? new double[block * d] : null;
         boolean split = config.scoreErrorSplit();
         double[] hatAtNode = split ? new double[block * d] : null;
         double[] errContribution = split ? new double[block] : null;
@@ -151,6 +159,13 @@ final class CertifiedBoundEstimator {
                 }
                 if (k < kn) {
                     noised[k].score(x, b, trueScore[k]);
+                    if (residual) {
+                        double[] tr = trueResidual[k];
+                        double[] ts = trueScore[k];
+                        for (int i = 0; i < b * d; i++) {
+                            tr[i] = ts[i] + x[i];
+                        }
+                    }
                     if (split) {
                         score.score(nodeTime[k], x, b, hatAtNode);
                         addSquaredDistance(hatAtNode, trueScore[k], b, d, weight[k], errContribution, k == 0);
@@ -159,8 +174,17 @@ final class CertifiedBoundEstimator {
             }
             // s_hat frozen at the step start, once per path for all nodes.
             score.score(start, x, b, hatScore);
+            if (residual) {
+                for (int i = 0; i < b * d; i++) {
+                    hatResidual[i] = hatScore[i] + x[i];
+                }
+            }
             for (int k = 0; k < kn; k++) {
-                addSquaredDistance(hatScore, trueScore[k], b, d, weight[k], contribution, k == 0);
+                if (residual) {
+                    addSquaredDistance(hatResidual, trueResidual[k], b, d, weight[k], contribution, k == 0);
+                } else {
+                    addSquaredDistance(hatScore, trueScore[k], b, d, weight[k], contribution, k == 0);
+                }
             }
             for (int m = 0; m < b; m++) {
                 if (!Double.isFinite(contribution[m])) {

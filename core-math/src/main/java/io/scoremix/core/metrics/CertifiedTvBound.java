@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * The certified upper bound on {@code TV(p, law of the sampler's output)} for a score sampled by the SDE
- * exponential integrator on a grid {@code T = s_0 > ... > s_N = delta} (ALGORITHM.md sections 3 and 7):
+ * exponential integrator on a grid {@code T = s_0 > ... > s_N = delta} (ALGORITHM.md sections 3 and 7;
+ * shown for {@link CertifiedBoundConfig.Scheme#EXPONENTIAL}, see there for the residual variant):
  *
  * <pre>
  * TV(p, q_out) <= TV(p, q_delta) + sqrt( (KL(q_T || N(0, I)) + I) / 2 ),
@@ -47,10 +48,11 @@ public final class CertifiedTvBound {
     private final List<Step> steps;
     private final int nodes;
     private final double z;
+    private final CertifiedBoundConfig.Scheme scheme;
 
     CertifiedTvBound(double horizon, double delta, Estimate earlyStoppingTv, double klTerminalBound,
             Estimate klTerminalMonteCarlo, Estimate scoreIntegral, Estimate scoreError, List<Step> steps, int nodes,
-            double z) {
+            double z, CertifiedBoundConfig.Scheme scheme) {
         this.horizon = horizon;
         this.delta = delta;
         this.earlyStoppingTv = earlyStoppingTv;
@@ -61,6 +63,12 @@ public final class CertifiedTvBound {
         this.steps = List.copyOf(steps);
         this.nodes = nodes;
         this.z = z;
+        this.scheme = scheme;
+    }
+
+    /** The sampler update this bound is for. */
+    public CertifiedBoundConfig.Scheme scheme() {
+        return scheme;
     }
 
     /** The bound from the estimates: {@code TV(p, q_delta) + sqrt((KL_T bound + I) / 2)}. */
@@ -155,11 +163,12 @@ public final class CertifiedTvBound {
         return String.format(Locale.ROOT,
                 "TV <= %.5f (+- %.1e; conservative z=%.1f: %.5f) = TV(p,q_delta) %.5f +- %.1e"
                         + " + sqrt((KL_T bound %.3e [MC %.3e +- %.1e] + score integral %.5e +- %.1e) / 2)"
-                        + "%s [T=%.3g, delta=%.3g, N=%d, %d nodes/step, %d paths/step]",
+                        + "%s [%s, T=%.3g, delta=%.3g, N=%d, %d nodes/step, %d paths/step]",
                 total(), totalStandardError(), z, conservative(), earlyStoppingTv.value(),
                 earlyStoppingTv.standardError(), klTerminalBound, klTerminalMonteCarlo.value(),
                 klTerminalMonteCarlo.standardError(), scoreIntegral.value(), scoreIntegral.standardError(), split,
-                horizon, delta, steps.size(), nodes, steps.isEmpty() ? 0 : steps.get(0).integral().samples());
+                scheme, horizon, delta, steps.size(), nodes,
+                steps.isEmpty() ? 0 : steps.get(0).integral().samples());
     }
 
     /** The per-step table as text: index, start, end, step length, integral, its standard error. */

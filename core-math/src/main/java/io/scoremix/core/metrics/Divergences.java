@@ -55,7 +55,7 @@ public final class Divergences {
     /**
      * The certified upper bound of ALGORITHM.md section 7 on the TV between the known mixture p and the
      * output law (at delta) of the reverse SDE exponential integrator driven by {@code score} on
-     * {@code grid}:
+     * {@code grid} (the update of {@link CertifiedBoundConfig#scheme()}; shown here for the default):
      * {@code TV(p, q_out) <= TV(p, q_delta) + sqrt((KL(q_T || N(0, I)) + sum_j int_{s_{j+1}}^{s_j}
      * E||s_hat(y_{s_j}, s_j) - grad log q_t(y_t)||^2 dt) / 2)}; see {@link CertifiedTvBound} for the
      * derivation, the parts reported and what "certified" means.
