@@ -35,7 +35,9 @@ public interface ReverseSampler {
         }
         switch (config.method()) {
             case SDE:
-                return new ExponentialIntegratorSampler(config);
+                return new ExponentialIntegratorSampler(config, false);
+            case SDE_RESIDUAL:
+                return new ExponentialIntegratorSampler(config, true);
             case ODE:
                 return new ProbabilityFlowSampler(config);
             default:

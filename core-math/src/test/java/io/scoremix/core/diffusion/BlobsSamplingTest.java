@@ -51,6 +51,12 @@ class BlobsSamplingTest {
     }
 
     @Test
+    void residualSdeWith256StepsMatchesQDelta() {
+        // Same weak order as the paper's scheme, so the same first-order allowance.
+        checkAgainstQDelta(SamplerConfig.Method.SDE_RESIDUAL, 256, N, SDE_BIAS_PER_STEP / 256);
+    }
+
+    @Test
     void odeWith256StepsMatchesQDelta() {
         // Second order: the bias at 256 steps is ~1e-4 (OdeConvergenceTest), far below the standard errors,
         // so half the points suffice (two score calls per step).
