@@ -34,6 +34,8 @@ public final class LearningPlan {
     private static final long TAG_DELTA = 0x44454C5441L;
     /** Rows per internal block of {@link #accumulate}. */
     static final int BLOCK = 512;
+    /** A fit must beat the plug-in on validation by this many standard errors of the improvement. */
+    static final double SELECTION_Z = 2.0;
 
     private final LearnerConfig config;
     private final Whitening whitening;
@@ -307,10 +309,14 @@ public final class LearningPlan {
                 FeatureMap f = features[l][c];
                 int[] prefixes = prefixes(f);
                 RidgeSelection sel = solver.select(train.snapshot(), vs, config.lambdas(), prefixes, residual);
-                fitSq += sel.bestLoss() * vs.weight();
-                if (sel.zeroWon()) {
-                    choices.add("cell " + c + ": zero won (loss " + sel.zeroLoss() + ")");
+                double margin = residual && !sel.zeroWon()
+                        ? SELECTION_Z * improvementStandardError(vs, sel.prefix(), sel.coefficients(), times[l]) : 0;
+                if (residual && (sel.zeroWon() || sel.zeroLoss() - sel.bestLoss() <= margin)) {
+                    fitSq += sel.zeroLoss() * vs.weight();
+                    choices.add("cell " + c + ": plug-in kept (zero loss " + sel.zeroLoss() + ", best fit "
+                            + sel.bestLoss() + ", required margin " + margin + ")");
                 } else {
+                    fitSq += sel.bestLoss() * vs.weight();
                     beta[c] = sel.coefficients();
                     rows[c] = sel.prefix();
                     fitted++;
@@ -324,6 +330,32 @@ public final class LearningPlan {
             models.add(new LevelModel(times[l], lc, features[l], beta, rows));
         }
         return new Solution(new ScoreModel(whitening, crude, config.target(), models), reports);
+    }
+
+    /**
+     * Approximate standard error of the validation-loss improvement of a fit f = beta^T phi over the zero
+     * coefficient. The per-row difference is {@code ||f||^2 - 2 f.y}; its noise is dominated by the DSM
+     * target's conditional noise, whose covariance is at most {@code I / sigma_t^2}, so
+     * {@code Var <= 4 E||f||^2 / sigma_t^2} and {@code E||f||^2 = tr(beta^T G_val beta) / W_val} comes from the
+     * validation moments alone. Without this margin the selection at small t, where targets have variance
+     * d / sigma_t^2, picks coefficients that fit validation noise (ALGORITHM.md section 8: raw regression
+     * lost to the plug-in there).
+     */
+    private static double improvementStandardError(NormalEquations.Snapshot val, int q, double[] beta, double t) {
+        int d = val.outputs();
+        double[] g = val.gram(q);
+        double quad = 0;
+        for (int r = 0; r < d; r++) {
+            for (int a = 0; a < q; a++) {
+                double ga = 0;
+                for (int b = 0; b < q; b++) {
+                    ga += g[a * q + b] * beta[b * d + r];
+                }
+                quad += beta[a * d + r] * ga;
+            }
+        }
+        double meanF2 = quad / val.weight();
+        return 2 * Math.sqrt(meanF2 / NoiseSchedule.sigma2(t) / val.count());
     }
 
     private static int[] prefixes(FeatureMap f) {
