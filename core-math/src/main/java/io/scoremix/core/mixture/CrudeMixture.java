@@ -50,6 +50,9 @@ import java.util.Set;
  * log-likelihood when nothing is held out). A final EM run on all rows starts from the winner, and the
  * result is mapped back to the input's coordinates: {@code mu = m + C^{1/2} mu_z},
  * {@code Q = C^{1/2} Q_z C^{1/2}}.</li>
+ * <li>A candidate whose starting partition equals an earlier candidate's (up to renaming the clusters:
+ * deterministic initialisations often repeat across restarts) repeats that candidate's outcome instead
+ * of running EM again, and says so.</li>
  * <li>A candidate whose initialisation fails (for example k exceeds the number of distinct rows) is
  * recorded with the reason; if every candidate fails, {@code fit} throws with that reason. Rows without
  * any spread (all identical) are rejected by the whitening: they carry no scale for the floor.</li>
@@ -131,6 +134,7 @@ public final class CrudeMixture {
 
         List<CrudeMixtureResult.Candidate> candidates = new ArrayList<>();
         List<GaussianMixture> fitted = new ArrayList<>();
+        List<int[]> starts = new ArrayList<>();
         double[][] subspaceRaw = new double[1][];
         double[][] subspaceWhite = new double[1][];
         int best = -1;
@@ -154,14 +158,24 @@ public final class CrudeMixture {
                         } else {
                             labels = cluster(data, trainW, nTrain, d, k, init == Initialisation.KMEANS, rng, stream);
                         }
+                        int same = sameStart(starts, labels, k);
+                        if (same >= 0) {
+                            CrudeMixtureResult.Candidate c = candidates.get(same);
+                            candidates.add(new CrudeMixtureResult.Candidate(init, coords, restart, c.iterations(), c.converged(),
+                                    c.trainMeanLogLik(), c.heldOutMeanLogLik(), (System.nanoTime() - c0) * 1e-9, same, null));
+                            fitted.add(fitted.get(same));
+                            starts.add(null);
+                            continue;
+                        }
                         GaussianMixture start = EmStatistics.empty(k, d).addAssigned(trainZ, trainW, labels, nTrain)
                                 .mStep(config.reg());
                         Em em = Em.run(start, List.of(new Part(trainZ, trainW, nTrain)), config);
                         double heldLl = select ? meanLogLik(em.mixture, heldZ, heldW, nHeld) + logDet : Double.NaN;
                         double seconds = (System.nanoTime() - c0) * 1e-9;
                         candidates.add(new CrudeMixtureResult.Candidate(init, coords, restart, em.iterations, em.converged,
-                                em.meanLogLik + logDet, heldLl, seconds, null));
+                                em.meanLogLik + logDet, heldLl, seconds, -1, null));
                         fitted.add(em.mixture);
+                        starts.add(labels);
                         double score = select ? heldLl : em.meanLogLik;
                         if (score > bestScore || best < 0) {
                             bestScore = score;
@@ -170,8 +184,9 @@ public final class CrudeMixture {
                     } catch (IllegalArgumentException | IllegalStateException e) {
                         double seconds = (System.nanoTime() - c0) * 1e-9;
                         candidates.add(new CrudeMixtureResult.Candidate(init, coords, restart, 0, false, Double.NaN,
-                                Double.NaN, seconds, e.getMessage()));
+                                Double.NaN, seconds, -1, e.getMessage()));
                         fitted.add(null);
+                        starts.add(null);
                     }
                 }
             }
@@ -209,6 +224,46 @@ public final class CrudeMixture {
             KMeans.assign(y, w, n, p, centres, k, labels, new double[n]);
         }
         return labels;
+    }
+
+    /**
+     * The index of an earlier candidate that started from the same partition (the same labels up to a
+     * renaming of the clusters, which gives the same starting mixture up to the order of its
+     * components), or -1.
+     */
+    private static int sameStart(List<int[]> starts, int[] labels, int k) {
+        int[] map = new int[k];
+        for (int c = 0; c < starts.size(); c++) {
+            int[] other = starts.get(c);
+            if (other == null || other.length != labels.length) {
+                continue;
+            }
+            java.util.Arrays.fill(map, -1);
+            boolean same = true;
+            for (int j = 0; j < labels.length && same; j++) {
+                int a = labels[j];
+                int b = other[j];
+                if (map[a] < 0) {
+                    map[a] = b;
+                } else if (map[a] != b) {
+                    same = false;
+                }
+            }
+            // The map must also be one-to-one.
+            boolean[] hit = new boolean[k];
+            for (int a = 0; a < k && same; a++) {
+                if (map[a] >= 0) {
+                    if (hit[map[a]]) {
+                        same = false;
+                    }
+                    hit[map[a]] = true;
+                }
+            }
+            if (same) {
+                return c;
+            }
+        }
+        return -1;
     }
 
     static double meanLogLik(GaussianMixture mixture, double[] z, double[] w, int n) {

@@ -22,11 +22,14 @@ public final class CrudeMixtureResult {
      * @param heldOutMeanLogLik     the same on the held-out rows: the selection criterion (NaN if failed or
      *                              nothing was held out)
      * @param seconds               wall time of initialisation plus EM
+     * @param sameStartAs           the index of an earlier candidate whose initialisation gave exactly the
+     *                              same starting partition, so EM was not run again and its outcome is
+     *                              repeated here; -1 otherwise
      * @param failure               why the candidate failed, or null
      */
     public record Candidate(CrudeMixtureConfig.Initialisation initialisation, CrudeMixtureConfig.Coordinates coordinates,
                             int restart, int iterations, boolean converged, double trainMeanLogLik,
-                            double heldOutMeanLogLik, double seconds, String failure) {
+                            double heldOutMeanLogLik, double seconds, int sameStartAs, String failure) {
 
         /** True unless the candidate failed. */
         public boolean succeeded() {
@@ -38,9 +41,9 @@ public final class CrudeMixtureResult {
             if (failure != null) {
                 return initialisation + "/" + coordinates + "#" + restart + " failed: " + failure;
             }
-            return String.format("%s/%s#%d: %d iterations%s, train %.6f, held-out %.6f, %.2f s", initialisation,
+            return String.format("%s/%s#%d: %d iterations%s, train %.6f, held-out %.6f, %.2f s%s", initialisation,
                     coordinates, restart, iterations, converged ? "" : " (not converged)", trainMeanLogLik,
-                    heldOutMeanLogLik, seconds);
+                    heldOutMeanLogLik, seconds, sameStartAs >= 0 ? " (same start as candidate " + sameStartAs + ")" : "");
         }
     }
 
