@@ -132,6 +132,86 @@ public final class ScoreModel implements ScoreFunction {
         }
     }
 
+    /**
+     * The divergence {@code sum_r d s_r / d z_r} (trace of the Jacobian) of the model's score at time t, for
+     * the probability-flow ODE's change of variables. Analytic: the crude sub-mixture baseline contributes
+     * the trace of its log-density Hessian ({@link GaussianMixture#laplacian}) at t, the learned correction
+     * its feature map's divergence ({@link FeatureMap#divergence}), and the two neighbouring levels are
+     * interpolated with exactly the weights of {@link #score}, so this is the divergence of the field
+     * {@link #score} evaluates. Cell borders and gate boundaries, where the field jumps, are ignored (a
+     * set of measure zero).
+     *
+     * @param t   forward time, {@code > 0}
+     * @param z   n x d points, row-major; not modified
+     * @param out receives n divergences; modified
+     */
+    public void divergence(double t, double[] z, int n, double[] out) {
+        if (!(t > 0)) {
+            throw new IllegalArgumentException("divergence time must be positive, got " + t);
+        }
+        double ls = Math.log(NoiseSchedule.sigma2(t));
+        int hi = Arrays.binarySearch(logSigma2, ls);
+        if (hi >= 0) {
+            predictDivergence(hi, t, z, n, out);
+            return;
+        }
+        hi = -hi - 1;
+        if (hi == 0 || hi == levels.length) {
+            predictDivergence(hi == 0 ? 0 : levels.length - 1, t, z, n, out);
+            return;
+        }
+        int lo = hi - 1;
+        double w = (ls - logSigma2[lo]) / (logSigma2[hi] - logSigma2[lo]);
+        double[] other = new double[n];
+        predictDivergence(lo, t, z, n, out);
+        predictDivergence(hi, t, z, n, other);
+        for (int j = 0; j < n; j++) {
+            out[j] = (1 - w) * out[j] + w * other[j];
+        }
+    }
+
+    /** The divergence of {@link #predict}'s field for level l at time t. */
+    void predictDivergence(int l, double t, double[] z, int n, double[] out) {
+        LevelModel level = levels[l];
+        int d = crude.dimension();
+        int[] cell = new int[n];
+        boolean[] inside = new boolean[n];
+        level.cells.assign(z, n, cell, inside);
+        Cells atT = cellsAt(l, t);
+        int cells = level.cells.count();
+        int[] members = new int[n];
+        for (int c = 0; c < cells; c++) {
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (cell[j] == c) {
+                    members[m++] = j;
+                }
+            }
+            if (m == 0) {
+                continue;
+            }
+            double[] zc = new double[m * d];
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(z, members[a] * d, zc, a * d, d);
+            }
+            double[] base = new double[m];
+            atT.subMixture(c).laplacian(zc, m, base);
+            double[] beta = level.coefficients[c];
+            if (beta != null) {
+                double[] fit = new double[m];
+                level.features[c].divergence(zc, m, beta, level.rows[c], fit);
+                for (int a = 0; a < m; a++) {
+                    if (inside[members[a]]) {
+                        base[a] = (target == Target.PAPER ? 0.0 : base[a]) + fit[a];
+                    }
+                }
+            }
+            for (int a = 0; a < m; a++) {
+                out[members[a]] = base[a];
+            }
+        }
+    }
+
     /** The prediction of level l at time t (see the class comment). */
     void predict(int l, double t, double[] z, int n, double[] out) {
         LevelModel level = levels[l];
