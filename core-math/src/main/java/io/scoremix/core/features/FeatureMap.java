@@ -40,14 +40,39 @@ public interface FeatureMap {
     void divergence(double[] z, int n, double[] beta, int rows, double[] out);
 
     /**
-     * What is needed to rebuild this map (model persistence): family, degree and the standardisation of
-     * the monomial base. A soft-gated map is rebuilt with its gating mixture, which the model stores.
+     * What is needed to rebuild this map (model persistence): family, degree, the standardisations and,
+     * for the projected family, the directions. A soft-gated map is rebuilt with its gating mixture and a
+     * softmax map with its cell's sub-mixture, which the model stores.
      */
     FeatureSpec spec();
 
     /** Graded monomials in Hermite basis in standardised coordinates (the paper's class). */
     static FeatureMap monomial(double[] center, double[] scale, int degree) {
         return new MonomialFeatures(center, scale, degree);
+    }
+
+    /**
+     * The softmax family (CKS Lemma 43/45): Hermite monomials of degree {@code <= degree} in the m - 1
+     * standardised centred log-likelihood ratios of the m components of {@code cell} (a cell's noised
+     * sub-mixture), each times {@code (1, (z - center) / scale)}: {@code (d + 1) C(m - 1 + degree, degree)}
+     * features. The ratios' means and standard deviations under {@code cell} are computed here in closed
+     * form and saved in the spec.
+     */
+    static FeatureMap softmax(io.scoremix.core.mixture.GaussianMixture cell, double[] center, double[] scale,
+                              int degree) {
+        return new SoftmaxFeatures(cell, center, scale, degree, null, null);
+    }
+
+    /**
+     * The projected family: Hermite monomials of degree {@code <= degree} in the standardised projections
+     * of {@code z - center} on the top-{@code rank} principal directions of {@code covariance} (d x d,
+     * row-major; the cell's sub-mixture covariance), each times {@code (1, (z - center) / scale)}:
+     * {@code (d + 1) C(rank + degree, degree)} features.
+     *
+     * @throws IllegalArgumentException if rank is not in 1..d
+     */
+    static FeatureMap projected(double[] center, double[] scale, double[] covariance, int rank, int degree) {
+        return ProjectedFeatures.principal(center, scale, degree, covariance, rank);
     }
 
     /**
