@@ -104,6 +104,43 @@ class EmStatisticsTest {
         }
     }
 
+    // d = 20, correlated covariances, data far from the origin (the centred scatter must not cancel).
+    private static GaussianMixture wide(double shift) {
+        int d = 20;
+        double[][] m0 = new double[d][];
+        double[][] m1 = new double[d][];
+        double[][][] q = new double[2][d][d];
+        double[][] mu = new double[2][d];
+        for (int r = 0; r < d; r++) {
+            mu[0][r] = shift + Math.sin(r);
+            mu[1][r] = shift - Math.cos(r) + 1;
+            for (int c = 0; c < d; c++) {
+                q[0][r][c] = (r == c ? 1.0 : 0.0) + 0.3 * Math.pow(0.5, Math.abs(r - c));
+                q[1][r][c] = (r == c ? 0.5 : 0.0) + 0.1 * Math.pow(-0.6, Math.abs(r - c));
+            }
+        }
+        return GaussianMixture.of(new double[] {0.45, 0.55}, mu, q);
+    }
+
+    @Test
+    void splitThenMergeEqualsOnePassInTwentyDimensionsFarFromTheOrigin() {
+        GaussianMixture truth = wide(100.0);
+        GaussianMixture cur = wide(100.3);
+        int n = 3000;
+        int d = 20;
+        double[] x = CrudeTestSupport.sample(truth, n, 17, 0);
+        EmStatistics one = EmStatistics.empty(2, d).add(cur, x, null, n);
+        EmStatistics merged = EmStatistics.empty(2, d);
+        for (int a = 0; a < n; a += 777) {
+            int m = Math.min(777, n - a);
+            merged.merge(EmStatistics.empty(2, d).add(cur, java.util.Arrays.copyOfRange(x, a * d, (a + m) * d), null, m));
+        }
+        assertSameStatistics(one, merged, MERGE_TOLERANCE);
+        // The centred scatter keeps full relative accuracy although the data sit 100 away from 0.
+        GaussianMixture next = one.mStep(1e-9);
+        assertEquals(truth.covariance(0)[0][0], next.covariance(0)[0][0], 0.15);
+    }
+
     @Test
     void emptyIsTheIdentityAndShapesAreChecked() {
         GaussianMixture truth = threeComponents();
