@@ -26,7 +26,17 @@ public final class LearnerConfig {
         /** Graded Hermite monomials in standardised cell coordinates, one hard cell at a time. */
         MONOMIAL,
         /** Monomials times the crude posteriors of every component: one smooth cell. */
-        SOFT_GATED
+        SOFT_GATED,
+        /**
+         * Monomials of degree {@code <= degree} in the cell's centred log-likelihood ratios, times (1, z)
+         * (CKS Lemma 43/45): {@code (d + 1) C(m - 1 + degree, degree)} per cell of m components.
+         */
+        SOFTMAX,
+        /**
+         * Monomials of degree {@code <= degree} in the projections on the cell's top
+         * {@link #projectionRank()} principal directions, times (1, z): {@code (d + 1) C(r + degree, degree)}.
+         */
+        PROJECTED
     }
 
     private final int k;
@@ -34,6 +44,7 @@ public final class LearnerConfig {
     private final Features features;
     private final ScoreModel.Target target;
     private final int degree;
+    private final int projectionRank;
     private final int levels;
     private final int noisesPerRow;
     private final double[] lambdas;
@@ -54,6 +65,7 @@ public final class LearnerConfig {
                 : b.mode == Mode.PAPER ? Features.MONOMIAL : Features.SOFT_GATED;
         this.target = b.mode == Mode.PAPER ? ScoreModel.Target.PAPER : ScoreModel.Target.RESIDUAL;
         this.degree = b.degree;
+        this.projectionRank = b.projectionRank;
         this.levels = b.levels;
         this.noisesPerRow = b.noisesPerRow;
         this.lambdas = b.lambdas.clone();
@@ -95,6 +107,11 @@ public final class LearnerConfig {
 
     public int degree() {
         return degree;
+    }
+
+    /** The number r of principal directions of the projected family (at most d, checked by the plan). */
+    public int projectionRank() {
+        return projectionRank;
     }
 
     public int levels() {
@@ -152,6 +169,7 @@ public final class LearnerConfig {
         b.mode = mode;
         b.features = features;
         b.degree = degree;
+        b.projectionRank = projectionRank;
         b.levels = levels;
         b.noisesPerRow = noisesPerRow;
         b.lambdas = lambdas.clone();
@@ -170,7 +188,7 @@ public final class LearnerConfig {
     @Override
     public String toString() {
         return "LearnerConfig{k=" + k + ", mode=" + mode + ", features=" + features + ", target=" + target
-                + ", degree=" + degree + ", levels=" + levels + ", noisesPerRow=" + noisesPerRow + ", lambdas="
+                + ", degree=" + degree + ", projectionRank=" + projectionRank + ", levels=" + levels + ", noisesPerRow=" + noisesPerRow + ", lambdas="
                 + Arrays.toString(lambdas) + ", validationFraction=" + validationFraction + ", delta=" + delta
                 + ", deltaTvTarget=" + deltaTvTarget + ", T=" + horizon + ", seed=" + seed + ", maxOverlapDistance="
                 + maxOverlapDistance + ", gateWidth=" + gateWidth + ", memoryBudgetBytes=" + memoryBudgetBytes
@@ -183,6 +201,7 @@ public final class LearnerConfig {
         private Mode mode = Mode.DEFAULT;
         private Features features;
         private int degree = 1;
+        private int projectionRank = 4;
         private int levels = 32;
         private int noisesPerRow = 1;
         private double[] lambdas = {1e-6, 1e-4, 1e-3, 1e-2, 1e-1};
@@ -219,6 +238,15 @@ public final class LearnerConfig {
                 throw new IllegalArgumentException("degree must be in 0..8, got " + value);
             }
             this.degree = value;
+            return this;
+        }
+
+        /** Principal directions r of the projected family, in 1..1024 (and at most d: checked by the plan). */
+        public Builder projectionRank(int value) {
+            if (value < 1 || value > 1024) {
+                throw new IllegalArgumentException("projectionRank must be in 1..1024, got " + value);
+            }
+            this.projectionRank = value;
             return this;
         }
 

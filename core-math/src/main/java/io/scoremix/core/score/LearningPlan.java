@@ -76,6 +76,10 @@ public final class LearningPlan {
         FeatureMap[][] features = new FeatureMap[levels][];
         boolean soft = config.features() == LearnerConfig.Features.SOFT_GATED;
         int degree = config.mode() == LearnerConfig.Mode.PLUGIN ? 0 : config.degree();
+        if (config.features() == LearnerConfig.Features.PROJECTED && config.projectionRank() > crude.dimension()) {
+            throw new IllegalArgumentException("projectionRank " + config.projectionRank() + " exceeds the dimension "
+                    + crude.dimension() + " of the data: lower projectionRank");
+        }
         for (int l = 0; l < levels; l++) {
             GaussianMixture noised = crude.noised(times[l]);
             cells[l] = soft ? Cells.of(noised, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY)
@@ -90,8 +94,12 @@ public final class LearningPlan {
                 for (int r = 0; r < d; r++) {
                     scale[r] = Math.sqrt(cov[r * d + r]);
                 }
-                FeatureMap base = FeatureMap.monomial(center, scale, degree);
-                features[l][c] = soft ? FeatureMap.softGated(base, noised) : base;
+                features[l][c] = switch (config.features()) {
+                    case MONOMIAL -> FeatureMap.monomial(center, scale, degree);
+                    case SOFT_GATED -> FeatureMap.softGated(FeatureMap.monomial(center, scale, degree), noised);
+                    case SOFTMAX -> FeatureMap.softmax(sub, center, scale, degree);
+                    case PROJECTED -> FeatureMap.projected(center, scale, cov, config.projectionRank(), degree);
+                };
             }
         }
         LearningPlan plan = new LearningPlan(config, whitening, crude, crudeResult, delta, times, cells, features);

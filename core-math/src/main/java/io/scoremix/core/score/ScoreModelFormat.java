@@ -101,6 +101,14 @@ public final class ScoreModelFormat {
                 fn.put("degree", spec.degree());
                 putArray(fn, "center", spec.center());
                 putArray(fn, "scale", spec.scale());
+                // Inner variables (softmax, projected): absent for the older families, as in older files.
+                if (spec.innerScale().length > 0) {
+                    putArray(fn, "inner_center", spec.innerCenter());
+                    putArray(fn, "inner_scale", spec.innerScale());
+                }
+                if (spec.directions().length > 0) {
+                    putArray(fn, "directions", spec.directions());
+                }
                 double[] beta = level.coefficients[c];
                 if (beta == null) {
                     cn.putNull("coefficients");
@@ -237,10 +245,25 @@ public final class ScoreModelFormat {
             String cw = where + ".cells[" + c + "]";
             JsonNode cn = cellsNode.get(c);
             JsonNode fn = cn.path("features");
-            FeatureSpec spec = new FeatureSpec(fn.path("family").asText(""), fn.path("degree").asInt(-1),
+            String family = fn.path("family").asText("");
+            GaussianMixture cellMixture = cells.subMixture(c);
+            // Inner variables: m - 1 ratios of the cell's components (softmax), r projections (projected).
+            int inner = switch (family) {
+                case FeatureSpec.SOFTMAX -> cellMixture.components() - 1;
+                case FeatureSpec.PROJECTED -> fn.path("inner_scale").size();
+                default -> 0;
+            };
+            if (FeatureSpec.PROJECTED.equals(family) && (inner < 1 || inner > d)) {
+                throw bad(source, cw + ".features.inner_scale", "must hold a projection rank in 1.." + d + " of scales");
+            }
+            double[] innerCenter = inner == 0 ? null : array(fn, "inner_center", inner, source, cw + ".features.inner_center");
+            double[] innerScale = inner == 0 ? null : array(fn, "inner_scale", inner, source, cw + ".features.inner_scale");
+            double[] directions = FeatureSpec.PROJECTED.equals(family)
+                    ? array(fn, "directions", d * inner, source, cw + ".features.directions") : null;
+            FeatureSpec spec = new FeatureSpec(family, fn.path("degree").asInt(-1),
                     array(fn, "center", d, source, cw + ".features.center"),
-                    array(fn, "scale", d, source, cw + ".features.scale"));
-            features[c] = spec.build(noised);
+                    array(fn, "scale", d, source, cw + ".features.scale"), directions, innerCenter, innerScale);
+            features[c] = spec.build(noised, cellMixture);
             JsonNode co = cn.path("coefficients");
             if (co.isNull() || co.isMissingNode()) {
                 continue;

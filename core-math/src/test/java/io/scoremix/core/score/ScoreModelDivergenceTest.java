@@ -61,7 +61,7 @@ class ScoreModelDivergenceTest {
     }
 
     /** Checks the model's divergence against finite differences at times on and between learned levels. */
-    private static int checkModel(ScoreModel model, String label) {
+    static int checkModel(ScoreModel model, String label) {
         int d = model.dimension();
         int n = 400;
         double[] z = new double[n * d];
