@@ -43,7 +43,11 @@ public final class ScoreModel implements ScoreFunction {
     private final Target target;
     private final LevelModel[] levels;
     private final double[] logSigma2;
-    private final transient ConcurrentHashMap<Long, Cells> cellsAtTime = new ConcurrentHashMap<>();
+    /** Cells of level l restored on the crude mixture noised to a query time t (the baseline at t). */
+    private final transient ConcurrentHashMap<TimedLevel, Cells> cellsAtTime = new ConcurrentHashMap<>();
+
+    private record TimedLevel(double t, int level) {
+    }
 
     ScoreModel(Whitening whitening, GaussianMixture crude, Target target, List<LevelModel> levels) {
         if (levels.isEmpty()) {
@@ -274,7 +278,7 @@ public final class ScoreModel implements ScoreFunction {
         if (t == level.time) {
             return level.cells;
         }
-        long key = Double.doubleToLongBits(t) * 31 + l;
+        TimedLevel key = new TimedLevel(t, l);
         Cells c = cellsAtTime.get(key);
         if (c == null) {
             if (cellsAtTime.size() > CACHE_LIMIT) {
