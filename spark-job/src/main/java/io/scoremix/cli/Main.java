@@ -82,6 +82,8 @@ public final class Main implements Runnable {
         try {
             cli = new CommandLine(new Main())
                     .addSubcommand("generate", new GenerateCommand(sessions))
+                    .addSubcommand("fit", new FitCommand(sessions))
+                    .addSubcommand("sample", new SampleCommand(sessions))
                     .setOut(out)
                     .setErr(err)
                     .setDefaultValueProvider(ConfigDefaults.fromEnvironment())

@@ -1,0 +1,171 @@
+package io.scoremix.spark;
+
+import io.scoremix.core.score.LearnerConfig;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Immutable, validated settings of {@link FitJob}: where the data are, which columns are features, the
+ * number of components, the learner's knobs and where the model goes. The constructor names the first
+ * bad value ({@link BadInputException}). Serializable: executors rebuild the {@link LearnerConfig} from
+ * it (see {@link PlanShipment}).
+ *
+ * @param input            the input path (any Hadoop path: a file or a folder of part files)
+ * @param format           the input format
+ * @param features         the feature columns, in order; empty = every numeric column (CSV: every
+ *                         column) except the weight column
+ * @param weightColumn     the row-weight column, or null for weight 1
+ * @param k                number of mixture components, at least 1 (and at most the number of rows)
+ * @param model            the model directory to write (any Hadoop path)
+ * @param mode             paper, default or plugin (ALGORITHM.md section 6)
+ * @param seed             seed of every random choice (noise, splits, crude EM, the crude sample)
+ * @param overwrite        whether an existing model directory may be replaced
+ * @param degree           polynomial degree of the per-cell features, 0..8
+ * @param levels           number of learned noise levels, 1..4096
+ * @param noisesPerRow     noise draws per row and level, 1..1024
+ * @param delta            early-stopping time in (0, 1), or NaN to choose it from the crude mixture
+ * @param horizon          the diffusion horizon T, in [1, 50]
+ * @param crudeSample      the crude mixture is fitted on a driver-side sample of about this many rows
+ * @param aggregationDepth depth of the tree aggregation of the score moments, at least 1
+ */
+public record FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
+                        String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
+                        int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth)
+        implements Serializable {
+
+    public static final long DEFAULT_SEED = 42L;
+    public static final int DEFAULT_CRUDE_SAMPLE = 200_000;
+    public static final int DEFAULT_AGGREGATION_DEPTH = 2;
+
+    private static final long serialVersionUID = 1L;
+
+    public FitConfig {
+        if (input == null || input.isBlank()) {
+            throw new BadInputException("no input given");
+        }
+        if (model == null || model.isBlank()) {
+            throw new BadInputException("no model directory given");
+        }
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(mode, "mode");
+        features = List.copyOf(features == null ? List.of() : features);
+        for (String f : features) {
+            if (f.isBlank()) {
+                throw new BadInputException("an empty feature column name was given in --features");
+            }
+        }
+        if (features.size() != features.stream().distinct().count()) {
+            throw new BadInputException("a feature column is listed twice: " + features);
+        }
+        if (weightColumn != null && weightColumn.isBlank()) {
+            weightColumn = null;
+        }
+        if (weightColumn != null && features.contains(weightColumn)) {
+            throw new BadInputException("the weight column '" + weightColumn + "' is also listed as a feature");
+        }
+        if (k < 1) {
+            throw new BadInputException("k must be at least 1 (got " + k + ")");
+        }
+        if (crudeSample < 2) {
+            throw new BadInputException("crude-sample must be at least 2 (got " + crudeSample + ")");
+        }
+        if (aggregationDepth < 1) {
+            throw new BadInputException("aggregation depth must be at least 1 (got " + aggregationDepth + ")");
+        }
+        // The learner validates its own knobs; do it now so that a bad knob costs no Spark work.
+        try {
+            learner(k, mode, degree, levels, noisesPerRow, delta, horizon, seed);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+    }
+
+    /** Defaults for everything but the input, k and the model directory. */
+    public static FitConfig of(String input, int k, String model) {
+        return new FitConfig(input, InputFormat.PARQUET, List.of(), null, k, model, LearnerConfig.Mode.DEFAULT,
+                DEFAULT_SEED, false, 1, 32, 1, Double.NaN, 6.0, DEFAULT_CRUDE_SAMPLE, DEFAULT_AGGREGATION_DEPTH);
+    }
+
+    /** This config with other feature columns. */
+    public FitConfig withFeatures(List<String> value) {
+        return new FitConfig(input, format, value, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+    }
+
+    /** This config reading another format. */
+    public FitConfig withFormat(InputFormat value) {
+        return new FitConfig(input, value, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+    }
+
+    /** This config with a weight column (null for none). */
+    public FitConfig withWeightColumn(String value) {
+        return new FitConfig(input, format, features, value, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+    }
+
+    /** This config with another model directory and overwrite flag. */
+    public FitConfig withModel(String value, boolean replace) {
+        return new FitConfig(input, format, features, weightColumn, k, value, mode, seed, replace, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+    }
+
+    /** This config with other learner knobs. */
+    public FitConfig withLearner(LearnerConfig.Mode m, int deg, int lev, int noises, double del, double hor) {
+        return new FitConfig(input, format, features, weightColumn, k, model, m, seed, overwrite, deg, lev, noises,
+                del, hor, crudeSample, aggregationDepth);
+    }
+
+    /** This config with another seed. */
+    public FitConfig withSeed(long value) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, value, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+    }
+
+    /** This config with another crude sample size and aggregation depth. */
+    public FitConfig withAggregation(int sample, int depth) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, sample, depth);
+    }
+
+    /**
+     * The learner's configuration, with {@code resolvedDelta} as its early-stopping time (NaN: {@link #delta}).
+     *
+     * @throws IllegalArgumentException naming a bad knob
+     */
+    public LearnerConfig learnerConfig(double resolvedDelta) {
+        return learner(k, mode, degree, levels, noisesPerRow, Double.isNaN(resolvedDelta) ? delta : resolvedDelta,
+                horizon, seed);
+    }
+
+    // Static: the compact constructor calls it before the fields are assigned.
+    private static LearnerConfig learner(int k, LearnerConfig.Mode mode, int degree, int levels, int noisesPerRow,
+                                         double delta, double horizon, long seed) {
+        return LearnerConfig.builder(k).mode(mode).degree(degree).levels(levels).noisesPerRow(noisesPerRow)
+                .delta(delta).horizon(horizon).seed(seed).build();
+    }
+
+    /** Every setting, for model.json and the provenance record. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("input", input);
+        m.put("format", format.id());
+        m.put("features", features.isEmpty() ? "auto" : features);
+        m.put("weight_column", weightColumn);
+        m.put("k", k);
+        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
+        m.put("seed", seed);
+        m.put("degree", degree);
+        m.put("levels", levels);
+        m.put("noises_per_row", noisesPerRow);
+        m.put("delta", Double.isNaN(delta) ? "auto" : delta);
+        m.put("horizon", horizon);
+        m.put("crude_sample", crudeSample);
+        m.put("aggregation_depth", aggregationDepth);
+        return m;
+    }
+}

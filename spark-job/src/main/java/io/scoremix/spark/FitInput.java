@@ -1,0 +1,376 @@
+package io.scoremix.spark;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.StructField;
+
+/**
+ * The training data of {@code fit}: the input read with Spark, the feature columns (and weight column)
+ * resolved against its schema on the driver, and a frame of exactly those columns plus the source file
+ * and split offset of every row (for messages naming the file and row of a bad value).
+ *
+ * <p>Columns: with {@code --features} the listed ones, in that order; otherwise every numeric column
+ * (byte, short, int, long, float, double, decimal) except the weight column, in schema order. CSV is read
+ * with its header and without schema inference (which would cost a full extra read): all CSV columns
+ * are strings, every one is a feature by default, and values are parsed on the executors with
+ * {@link Double#parseDouble}, so an unparsable value is reported with its file, row and column.
+ */
+final class FitInput {
+
+    private static final String FILE_COLUMN = "__scoremix_file";
+    private static final String SPLIT_COLUMN = "__scoremix_split_start";
+
+    private final Dataset<Row> frame;
+    private final List<String> features;
+    private final String weight;
+    private final RowParser parser;
+
+    private FitInput(Dataset<Row> frame, List<String> features, String weight, RowParser parser) {
+        this.frame = frame;
+        this.features = features;
+        this.weight = weight;
+        this.parser = parser;
+    }
+
+    /**
+     * Reads the schema of the input and resolves the columns; reads no data (except JSON, whose schema
+     * Spark infers by reading).
+     *
+     * @throws BadInputException if the input does not exist, a named column is missing or not numeric, or
+     *                           no feature column is left
+     */
+    static FitInput open(SparkSession spark, FitConfig config) {
+        DataFrameReader reader = spark.read().format(config.format().id());
+        if (config.format() == InputFormat.CSV) {
+            reader = reader.option("header", "true").option("inferSchema", "false");
+        }
+        Dataset<Row> raw;
+        try {
+            raw = reader.load(config.input());
+        } catch (Exception e) {
+            if (e instanceof AnalysisException) {
+                throw new BadInputException("cannot read the input " + config.input() + " as "
+                        + config.format().id() + ": " + firstLine(e.getMessage()), e);
+            }
+            throw e;
+        }
+        List<String> available = List.of(raw.columns());
+        String weight = config.weightColumn();
+        if (weight != null) {
+            requireColumn(raw, weight, "weight column", available, config);
+        }
+        List<String> features = new ArrayList<>();
+        if (config.features().isEmpty()) {
+            for (StructField f : raw.schema().fields()) {
+                if (!f.name().equals(weight) && (config.format() == InputFormat.CSV || isNumeric(f.dataType()))) {
+                    features.add(f.name());
+                }
+            }
+            if (features.isEmpty()) {
+                throw new BadInputException("the input " + config.input() + " has no numeric column to use as a "
+                        + "feature (columns: " + describe(raw) + "); name them with --features");
+            }
+        } else {
+            for (String f : config.features()) {
+                requireColumn(raw, f, "feature column", available, config);
+                features.add(f);
+            }
+        }
+        List<Column> columns = new ArrayList<>();
+        int[] kinds = new int[features.size()];
+        for (int i = 0; i < features.size(); i++) {
+            columns.add(raw.col(quote(features.get(i))));
+            kinds[i] = kindOf(raw, features.get(i));
+        }
+        int weightKind = -1;
+        if (weight != null) {
+            columns.add(raw.col(quote(weight)));
+            weightKind = kindOf(raw, weight);
+        }
+        columns.add(functions.input_file_name().as(FILE_COLUMN));
+        columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
+        Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
+        RowParser parser = new RowParser(features.toArray(new String[0]), kinds, weight, weightKind,
+                config.format() == InputFormat.CSV);
+        return new FitInput(frame, List.copyOf(features), weight, parser);
+    }
+
+    /** The selected columns: features, then the weight (if any), then file name and split start. */
+    Dataset<Row> frame() {
+        return frame;
+    }
+
+    /** The feature column names, in order. */
+    List<String> features() {
+        return features;
+    }
+
+    /** The weight column, or null. */
+    String weight() {
+        return weight;
+    }
+
+    /** The executor-side row reader. */
+    RowParser parser() {
+        return parser;
+    }
+
+    private static void requireColumn(Dataset<Row> raw, String name, String what, List<String> available,
+                                      FitConfig config) {
+        if (!available.contains(name)) {
+            throw new BadInputException("the " + what + " '" + name + "' is not in the input " + config.input()
+                    + " (" + config.format().id() + "); its columns are: " + describe(raw));
+        }
+        DataType type = raw.schema().apply(name).dataType();
+        if (!isNumeric(type) && !type.equals(DataTypes.StringType)) {
+            throw new BadInputException("the " + what + " '" + name + "' of " + config.input() + " has type "
+                    + type.simpleString() + "; it must be numeric (or text holding numbers)");
+        }
+    }
+
+    private static String describe(Dataset<Row> raw) {
+        List<String> parts = new ArrayList<>();
+        for (StructField f : raw.schema().fields()) {
+            parts.add(f.name() + " (" + f.dataType().simpleString() + ")");
+        }
+        return String.join(", ", parts);
+    }
+
+    private static int kindOf(Dataset<Row> raw, String name) {
+        return isNumeric(raw.schema().apply(name).dataType()) ? RowParser.NUMBER : RowParser.TEXT;
+    }
+
+    static boolean isNumeric(DataType t) {
+        return t.equals(DataTypes.DoubleType) || t.equals(DataTypes.FloatType) || t.equals(DataTypes.LongType)
+                || t.equals(DataTypes.IntegerType) || t.equals(DataTypes.ShortType) || t.equals(DataTypes.ByteType)
+                || t instanceof DecimalType;
+    }
+
+    private static String quote(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /**
+     * Executor side: turns a row of {@link #frame()} into features and a weight, and names the problem of
+     * a bad one. Serializable (shipped in closures); immutable.
+     */
+    static final class RowParser implements Serializable {
+        static final int NUMBER = 0;
+        static final int TEXT = 1;
+        private static final long serialVersionUID = 1L;
+
+        private final String[] names;
+        private final int[] kinds;
+        private final String weight;
+        private final int weightKind;
+        private final boolean csv;
+
+        RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv) {
+            this.names = names;
+            this.kinds = kinds;
+            this.weight = weight;
+            this.weightKind = weightKind;
+            this.csv = csv;
+        }
+
+        int dimension() {
+            return names.length;
+        }
+
+        boolean weighted() {
+            return weight != null;
+        }
+
+        /**
+         * Reads one row into {@code x[off .. off + d)} and {@code w[j]} (if weighted).
+         *
+         * @return null if the row is good, else what is wrong with it
+         */
+        String parse(Row row, double[] x, int off, double[] w, int j) {
+            int d = names.length;
+            for (int r = 0; r < d; r++) {
+                Object v = row.get(r);
+                String problem = value(v, kinds[r], x, off + r);
+                if (problem != null) {
+                    return "column '" + names[r] + "' " + problem;
+                }
+                if (!Double.isFinite(x[off + r])) {
+                    return "column '" + names[r] + "' is " + x[off + r] + " (features must be finite)";
+                }
+            }
+            if (weight != null) {
+                String problem = value(row.get(d), weightKind, w, j);
+                if (problem != null) {
+                    return "weight column '" + weight + "' " + problem;
+                }
+                if (!Double.isFinite(w[j]) || w[j] < 0) {
+                    return "weight column '" + weight + "' is " + w[j] + " (weights must be finite and non-negative)";
+                }
+            }
+            return null;
+        }
+
+        private static String value(Object v, int kind, double[] out, int i) {
+            if (v == null) {
+                return "is empty (null)";
+            }
+            if (kind == NUMBER) {
+                out[i] = ((Number) v).doubleValue();
+                return null;
+            }
+            String s = v.toString().trim();
+            if (s.isEmpty()) {
+                return "is empty";
+            }
+            try {
+                out[i] = Double.parseDouble(s);
+            } catch (NumberFormatException e) {
+                return "holds '" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "', not a number";
+            }
+            return null;
+        }
+
+        /** The message of a bad row. */
+        String message(BadRow bad) {
+            String where = csv && bad.splitStart() == 0 ? "data row " + bad.rowInSplit() + " (line "
+                    + (bad.rowInSplit() + 1) + ")"
+                    : bad.splitStart() == 0 ? "row " + bad.rowInSplit()
+                    : "row " + bad.rowInSplit() + " of the part starting at byte " + bad.splitStart();
+            return String.format(Locale.ROOT, "%s: %s: %s", bad.file(), where, bad.problem());
+        }
+    }
+
+    /**
+     * The first bad row of a partition: its partition and position there, its file, the byte where the
+     * file's split starts and its 1-based row number in that split, and the problem.
+     */
+    record BadRow(int partition, long position, String file, long splitStart, long rowInSplit, String problem)
+            implements Serializable {
+    }
+
+    /**
+     * Executor side: a partition's rows in blocks of at most {@code blockRows} rows, stopping before the
+     * first bad row ({@link #bad()} then names it).
+     */
+    static final class Blocks {
+        private final Iterator<Row> rows;
+        private final RowParser parser;
+        private final int partition;
+        private final int fileIndex;
+        private final double[] x;
+        private final double[] w;
+        private final int capacity;
+        private String file = "";
+        private long splitStart = -1;
+        private long rowInSplit;
+        private long position;
+        private BadRow bad;
+
+        Blocks(Iterator<Row> rows, RowParser parser, int partition, int blockRows) {
+            this.rows = rows;
+            this.parser = parser;
+            this.partition = partition;
+            this.fileIndex = parser.dimension() + (parser.weighted() ? 1 : 0);
+            this.capacity = blockRows;
+            this.x = new double[blockRows * parser.dimension()];
+            this.w = parser.weighted() ? new double[blockRows] : null;
+        }
+
+        /** Fills the next block; returns its number of rows, 0 at the end or at a bad row. */
+        int next() {
+            if (bad != null) {
+                return 0;
+            }
+            int d = parser.dimension();
+            int m = 0;
+            while (m < capacity && rows.hasNext()) {
+                Row row = rows.next();
+                String f = row.getString(fileIndex);
+                long start = row.isNullAt(fileIndex + 1) ? -1 : row.getLong(fileIndex + 1);
+                if (!f.equals(file) || start != splitStart) {
+                    file = f;
+                    splitStart = start;
+                    rowInSplit = 0;
+                }
+                rowInSplit++;
+                String problem = parser.parse(row, x, m * d, w, m);
+                if (problem != null) {
+                    bad = new BadRow(partition, position, f, splitStart, rowInSplit, problem);
+                    return m;
+                }
+                position++;
+                m++;
+            }
+            return m;
+        }
+
+        /** Rows n x d of the last block. */
+        double[] x() {
+            return x;
+        }
+
+        /** Weights of the last block, or null if unweighted. */
+        double[] w() {
+            return w;
+        }
+
+        /** Good rows read so far. */
+        long position() {
+            return position;
+        }
+
+        /** The bad row that stopped the reading, or null. */
+        BadRow bad() {
+            return bad;
+        }
+
+        /** Throws if a row is bad (for passes after the validating one; the input changed under us). */
+        void requireGood() {
+            if (bad != null) {
+                throw new IllegalStateException("the input changed during the fit: " + parser.message(bad));
+            }
+        }
+    }
+
+    static <T> Iterator<T> single(T value) {
+        return new Iterator<>() {
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                return !done;
+            }
+
+            @Override
+            public T next() {
+                if (done) {
+                    throw new NoSuchElementException();
+                }
+                done = true;
+                return value;
+            }
+        };
+    }
+}
