@@ -138,6 +138,80 @@ class ModelDensityTest {
         assertTrue(tvOde.value() < 0.03, "TV " + tvOde.value());
     }
 
+    /**
+     * Learned (non-plug-in) models of blobs-2d: the ODE density is a density (importance weights
+     * {@code p_ode / p_truth} under the truth average to 1 within their standard error, as they must when
+     * the model's mass lies where the truth has mass) and its Monte Carlo TV to the truth is reported.
+     */
+    @Test
+    void learnedModelsOfBlobs2dHaveNormalisedOdeDensitiesAndTheirTvIsReported() {
+        GaussianMixture truth = blobs2d();
+        int n = 50_000;
+        double[] x = new double[n * 2];
+        truth.sample(CounterRandom.of(9), 1, 0, n, x);
+        LearnerConfig[] configs = {
+                LearnerConfig.builder(3).mode(LearnerConfig.Mode.DEFAULT).degree(2).levels(16).delta(DELTA).seed(9).build(),
+                LearnerConfig.builder(3).mode(LearnerConfig.Mode.PAPER).degree(2).levels(16).delta(DELTA).seed(9).build()};
+        int samples = 5_000;
+        for (LearnerConfig config : configs) {
+            ScoreModel model = Learner.fit(x, n, 2, null, config).model();
+            ModelDensity density = ModelDensity.of(model, ModelDensity.DEFAULT_STEPS);
+            double[] y = new double[samples * 2];
+            truth.sample(CounterRandom.of(10), 3, 0, samples, y);
+            double[] lp = new double[samples];
+            double[] lq = new double[samples];
+            truth.logDensity(y, samples, lp);
+            density.logDensity(y, samples, lq);
+            double mean = 0;
+            double m2 = 0;
+            for (int j = 0; j < samples; j++) {
+                double w = Math.exp(lq[j] - lp[j]);
+                mean += w / samples;
+                m2 += w * w / samples;
+            }
+            double se = Math.sqrt(Math.max(m2 - mean * mean, 0) / samples);
+            // TV = E_truth[(1 - p_ode / p_truth)_+] on the same draws (what Divergences.monteCarloTv computes).
+            double tvSum = 0;
+            double tvSq = 0;
+            for (int j = 0; j < samples; j++) {
+                double f = lq[j] >= lp[j] ? 0.0 : -Math.expm1(lq[j] - lp[j]);
+                tvSum += f;
+                tvSq += f * f;
+            }
+            double tvMean = tvSum / samples;
+            Estimate tv = new Estimate(tvMean, Math.sqrt(Math.max(tvSq / samples - tvMean * tvMean, 0) / samples), samples);
+            System.out.printf("blobs-2d %s/%s degree %d: E_truth[p_ode/p_truth] %.4f +- %.4f; MC TV(truth, ODE model) "
+                    + "%.4f +- %.4f%n", config.mode(), config.features(), config.degree(), mean, se, tv.value(),
+                    tv.standardError());
+            assertEquals(1.0, mean, 5 * se + 0.01, config.mode() + "/" + config.features());
+            // The density is that of the sampler's law: under the model's own ODE samples,
+            // E[p_truth / p_ode] = 1 as well (up to the two integrators' O(h^2) disagreement).
+            int own = 2_000;
+            double[] v = new double[own * 2];
+            density.sample(CounterRandom.of(12), 1, 0, own, v);
+            double[] vp = new double[own];
+            double[] vq = new double[own];
+            truth.logDensity(v, own, vp);
+            density.logDensity(v, own, vq);
+            double back = 0;
+            double back2 = 0;
+            for (int j = 0; j < own; j++) {
+                double w = Math.exp(vp[j] - vq[j]);
+                back += w / own;
+                back2 += w * w / own;
+            }
+            double backSe = Math.sqrt(Math.max(back2 - back * back, 0) / own);
+            System.out.printf("  under its own ODE samples: E[p_truth/p_ode] %.4f +- %.4f%n", back, backSe);
+            assertEquals(1.0, back, 5 * backSe + 0.01, config.mode() + "/" + config.features() + " own samples");
+            // The default (soft-gated residual) model stays near the plug-in's 0.009; the hard-cell models are
+            // only reported: their score is discontinuous at cell borders and noisy at small t, which the
+            // deterministic flow does not damp (ALGORITHM.md section 8 measured 0.06-0.08 for hard cells
+            // through the SDE).
+            double bound = config.features() == LearnerConfig.Features.SOFT_GATED ? 0.03 : 0.5;
+            assertTrue(tv.value() < bound, config.mode() + "/" + config.features() + ": TV " + tv.value());
+        }
+    }
+
     @Test
     void samplesOfTheOdeModelHaveTheMomentsOfTheNoisedCrudeMixture() {
         GaussianMixture truth = blobs2d();
