@@ -10,6 +10,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -77,16 +78,31 @@ final class ModelFolder implements Serializable {
         }
         byte[] bytes = new byte[(int) st.getLen()];
         try (InputStream in = fs.open(file)) {
-            int at = 0;
-            while (at < bytes.length) {
-                int r = in.read(bytes, at, bytes.length - at);
-                if (r < 0) {
-                    throw new IOException(file + " ended after " + at + " of " + bytes.length + " bytes");
-                }
-                at += r;
-            }
+            readFully(in, file, bytes);
+        } catch (ChecksumException e) {
+            // Local and HDFS file systems keep CRCs beside the data: a changed file fails here first.
+            throw new BadInputException(file + " is corrupted (" + firstLine(e.getMessage()) + ")", e);
         }
         return bytes;
+    }
+
+    private static void readFully(InputStream in, Path file, byte[] bytes) throws IOException {
+        int at = 0;
+        while (at < bytes.length) {
+            int r = in.read(bytes, at, bytes.length - at);
+            if (r < 0) {
+                throw new IOException(file + " ended after " + at + " of " + bytes.length + " bytes");
+            }
+            at += r;
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "checksum error";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     /** The qualified folder, for messages and provenance. */
