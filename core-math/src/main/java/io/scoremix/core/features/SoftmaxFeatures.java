@@ -117,7 +117,6 @@ final class SoftmaxFeatures extends InnerTimesAffineFeatures {
         int dd = d * d;
         double[] a = new double[dd];
         double[] as = new double[dd];
-        double[] g = new double[d];
         double[] r = new double[q];
         double[] grad = new double[q * d];
         for (int j = 1; j < m; j++) {
@@ -157,7 +156,6 @@ final class SoftmaxFeatures extends InnerTimesAffineFeatures {
                     for (int y = 0; y < d; y++) {
                         v += s[x * d + y] * grad[go + y];
                     }
-                    g[x] = v;
                     quad += grad[go + x] * v;
                 }
                 double mi = r[j - 1] + 0.5 * tr1;
