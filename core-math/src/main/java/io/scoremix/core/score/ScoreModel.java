@@ -107,33 +107,7 @@ public final class ScoreModel implements ScoreFunction {
 
     @Override
     public void score(double t, double[] z, int n, double[] out) {
-        if (!(t > 0)) {
-            throw new IllegalArgumentException("score time must be positive, got " + t);
-        }
-        double ls = Math.log(NoiseSchedule.sigma2(t));
-        int hi = Arrays.binarySearch(logSigma2, ls);
-        if (hi >= 0) {
-            predict(hi, t, z, n, out);
-            return;
-        }
-        hi = -hi - 1;
-        if (hi == 0) {
-            predict(0, t, z, n, out);
-            return;
-        }
-        if (hi == levels.length) {
-            predict(levels.length - 1, t, z, n, out);
-            return;
-        }
-        int lo = hi - 1;
-        double w = (ls - logSigma2[lo]) / (logSigma2[hi] - logSigma2[lo]);
-        int d = crude.dimension();
-        double[] other = new double[n * d];
-        predict(lo, t, z, n, out);
-        predict(hi, t, z, n, other);
-        for (int j = 0; j < n * d; j++) {
-            out[j] = (1 - w) * out[j] + w * other[j];
-        }
+        interpolate("score", t, z, n, crude.dimension(), out, this::predict);
     }
 
     /**
@@ -150,127 +124,139 @@ public final class ScoreModel implements ScoreFunction {
      * @param out receives n divergences; modified
      */
     public void divergence(double t, double[] z, int n, double[] out) {
+        interpolate("divergence", t, z, n, 1, out, this::predictDivergence);
+    }
+
+    /** Evaluates one learned level at a query time: {@code width} values per point into {@code out}. */
+    @FunctionalInterface
+    private interface LevelEvaluation {
+        void evaluate(int level, double t, double[] z, int n, double[] out);
+    }
+
+    /**
+     * The nearest level's value outside the learned range, else the two neighbouring levels' values
+     * blended linearly in {@code log sigma_t^2}.
+     */
+    private void interpolate(String what, double t, double[] z, int n, int width, double[] out, LevelEvaluation eval) {
         if (!(t > 0)) {
-            throw new IllegalArgumentException("divergence time must be positive, got " + t);
+            throw new IllegalArgumentException(what + " time must be positive, got " + t);
         }
         double ls = Math.log(NoiseSchedule.sigma2(t));
         int hi = Arrays.binarySearch(logSigma2, ls);
         if (hi >= 0) {
-            predictDivergence(hi, t, z, n, out);
+            eval.evaluate(hi, t, z, n, out);
             return;
         }
         hi = -hi - 1;
         if (hi == 0 || hi == levels.length) {
-            predictDivergence(hi == 0 ? 0 : levels.length - 1, t, z, n, out);
+            eval.evaluate(hi == 0 ? 0 : levels.length - 1, t, z, n, out);
             return;
         }
         int lo = hi - 1;
         double w = (ls - logSigma2[lo]) / (logSigma2[hi] - logSigma2[lo]);
-        double[] other = new double[n];
-        predictDivergence(lo, t, z, n, out);
-        predictDivergence(hi, t, z, n, other);
-        for (int j = 0; j < n; j++) {
+        double[] other = new double[n * width];
+        eval.evaluate(lo, t, z, n, out);
+        eval.evaluate(hi, t, z, n, other);
+        for (int j = 0; j < n * width; j++) {
             out[j] = (1 - w) * out[j] + w * other[j];
+        }
+    }
+
+    /** Computes {@code width} values per point for the m points of one cell, gathered contiguously. */
+    @FunctionalInterface
+    private interface CellEvaluation {
+        /**
+         * @param inside whether each gathered point passed the gate
+         * @param out    receives m x width values
+         */
+        void evaluate(LevelModel level, int cell, GaussianMixture subMixtureAtT, double[] zc, int m, boolean[] inside,
+                      double[] out);
+    }
+
+    /** Assigns the points to level l's cells, evaluates each cell on its points and scatters the values back. */
+    private void perCell(int l, double t, double[] z, int n, int width, double[] out, CellEvaluation eval) {
+        LevelModel level = levels[l];
+        int d = crude.dimension();
+        int[] cell = new int[n];
+        boolean[] inside = new boolean[n];
+        level.cells.assign(z, n, cell, inside);
+        Cells atT = cellsAt(l, t);
+        int[] members = new int[n];
+        for (int c = 0; c < level.cells.count(); c++) {
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (cell[j] == c) {
+                    members[m++] = j;
+                }
+            }
+            if (m == 0) {
+                continue;
+            }
+            double[] zc = new double[m * d];
+            boolean[] in = new boolean[m];
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(z, members[a] * d, zc, a * d, d);
+                in[a] = inside[members[a]];
+            }
+            double[] values = new double[m * width];
+            eval.evaluate(level, c, atT.subMixture(c), zc, m, in, values);
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(values, a * width, out, members[a] * width, width);
+            }
         }
     }
 
     /** The divergence of {@link #predict}'s field for level l at time t. */
     void predictDivergence(int l, double t, double[] z, int n, double[] out) {
-        LevelModel level = levels[l];
-        int d = crude.dimension();
-        int[] cell = new int[n];
-        boolean[] inside = new boolean[n];
-        level.cells.assign(z, n, cell, inside);
-        Cells atT = cellsAt(l, t);
-        int cells = level.cells.count();
-        int[] members = new int[n];
-        for (int c = 0; c < cells; c++) {
-            int m = 0;
-            for (int j = 0; j < n; j++) {
-                if (cell[j] == c) {
-                    members[m++] = j;
-                }
-            }
-            if (m == 0) {
-                continue;
-            }
-            double[] zc = new double[m * d];
-            for (int a = 0; a < m; a++) {
-                System.arraycopy(z, members[a] * d, zc, a * d, d);
-            }
-            double[] base = new double[m];
-            atT.subMixture(c).laplacian(zc, m, base);
+        perCell(l, t, z, n, 1, out, (level, c, sub, zc, m, inside, base) -> {
+            sub.laplacian(zc, m, base);
             double[] beta = level.coefficients[c];
-            if (beta != null) {
-                double[] fit = new double[m];
-                level.features[c].divergence(zc, m, beta, level.rows[c], fit);
-                for (int a = 0; a < m; a++) {
-                    if (inside[members[a]]) {
-                        base[a] = (target == Target.PAPER ? 0.0 : base[a]) + fit[a];
-                    }
+            if (beta == null) {
+                return;
+            }
+            double[] fit = new double[m];
+            level.features[c].divergence(zc, m, beta, level.rows[c], fit);
+            for (int a = 0; a < m; a++) {
+                if (inside[a]) {
+                    base[a] = (target == Target.PAPER ? 0.0 : base[a]) + fit[a];
                 }
             }
-            for (int a = 0; a < m; a++) {
-                out[members[a]] = base[a];
-            }
-        }
+        });
     }
 
     /** The prediction of level l at time t (see the class comment). */
     void predict(int l, double t, double[] z, int n, double[] out) {
-        LevelModel level = levels[l];
         int d = crude.dimension();
-        int[] cell = new int[n];
-        boolean[] inside = new boolean[n];
-        level.cells.assign(z, n, cell, inside);
-        Cells atT = cellsAt(l, t);
-        int cells = level.cells.count();
-        int[] members = new int[n];
-        for (int c = 0; c < cells; c++) {
-            int m = 0;
-            for (int j = 0; j < n; j++) {
-                if (cell[j] == c) {
-                    members[m++] = j;
-                }
-            }
-            if (m == 0) {
-                continue;
-            }
-            double[] zc = new double[m * d];
-            for (int a = 0; a < m; a++) {
-                System.arraycopy(z, members[a] * d, zc, a * d, d);
-            }
-            double[] base = new double[m * d];
-            atT.subMixture(c).score(zc, m, base);
+        perCell(l, t, z, n, d, out, (level, c, sub, zc, m, inside, base) -> {
+            sub.score(zc, m, base);
             double[] beta = level.coefficients[c];
-            if (beta != null) {
-                FeatureMap f = level.features[c];
-                int p = f.size();
-                int rows = level.rows[c];
-                double[] phi = new double[m * p];
-                f.evaluate(zc, m, phi);
-                for (int a = 0; a < m; a++) {
-                    if (!inside[members[a]]) {
-                        continue;
-                    }
-                    int bo = a * d;
-                    if (target == Target.PAPER) {
-                        Arrays.fill(base, bo, bo + d, 0.0);
-                    }
-                    int po = a * p;
-                    for (int q = 0; q < rows; q++) {
-                        double v = phi[po + q];
-                        int qo = q * d;
-                        for (int r = 0; r < d; r++) {
-                            base[bo + r] += v * beta[qo + r];
-                        }
+            if (beta == null) {
+                return;
+            }
+            FeatureMap f = level.features[c];
+            int p = f.size();
+            int rows = level.rows[c];
+            double[] phi = new double[m * p];
+            f.evaluate(zc, m, phi);
+            for (int a = 0; a < m; a++) {
+                if (!inside[a]) {
+                    continue;
+                }
+                int bo = a * d;
+                if (target == Target.PAPER) {
+                    Arrays.fill(base, bo, bo + d, 0.0);
+                }
+                // base[a] += beta^T phi[a]: rows x d coefficients, row-major.
+                int po = a * p;
+                for (int q = 0; q < rows; q++) {
+                    double v = phi[po + q];
+                    int qo = q * d;
+                    for (int r = 0; r < d; r++) {
+                        base[bo + r] += v * beta[qo + r];
                     }
                 }
             }
-            for (int a = 0; a < m; a++) {
-                System.arraycopy(base, a * d, out, members[a] * d, d);
-            }
-        }
+        });
     }
 
     private Cells cellsAt(int l, double t) {
