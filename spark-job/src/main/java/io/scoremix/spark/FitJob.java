@@ -114,6 +114,7 @@ public final class FitJob {
         Map<String, Double> seconds = new LinkedHashMap<>();
         String jobGroup = "scoremix-fit-" + UUID.randomUUID();
         boolean committed = false;
+        Broadcast<PlanShipment> broadcast = null;
         sc.setJobGroup(jobGroup, "scoremix fit " + config.input(), false);
         try {
             // Pass 1: validate, count and moments per partition.
@@ -176,10 +177,11 @@ public final class FitJob {
             }
             PlanShipment shipment = new PlanShipment(config, chosen.delta(), whitening, crude.mixture());
             LearningPlan plan = shipment.plan();
-            Broadcast<PlanShipment> broadcast = jsc.broadcast(shipment);
+            broadcast = jsc.broadcast(shipment);
+            final Broadcast<PlanShipment> shipped = broadcast;
             seconds.put("plan", lap(t));
             long bytes = ScoreMoments.workingBytes(plan.featureCounts(), d);
-            LOG.info(String.format(Locale.ROOT, "fit: plan with %d levels, delta %.4g; pass 2 accumulators up to %.1f MiB per task",
+            LOG.info(String.format(Locale.ROOT, "fit: plan with %d levels, delta %.4g; pass 2 accumulators up to %.3f MiB per task",
                     plan.times().length, plan.delta(), bytes / 1048576.0));
 
             // Pass 2: score moments of every level, reduced in partition order.
@@ -189,14 +191,13 @@ public final class FitJob {
                     p -> offsets[p + 1] - offsets[p], LOG::info,
                     sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
                 JavaRDD<ScoreMoments> perPartition = rows.mapPartitionsWithIndex(
-                        new ScorePass(parser, broadcast, offsets), true);
+                        new ScorePass(parser, shipped, offsets), true);
                 total = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
             }
             seconds.put("score_moments", lap(t));
             t = System.nanoTime();
             LearningPlan.Solution solution = plan.solve(total);
             seconds.put("solve", lap(t));
-            broadcast.destroy();
 
             // The model folder.
             t = System.nanoTime();
@@ -230,6 +231,9 @@ public final class FitJob {
             throw new IllegalStateException("fit failed: " + e, e);
         } finally {
             sc.clearJobGroup();
+            if (broadcast != null) {
+                broadcast.destroy();
+            }
             if (!committed) {
                 output.abort();
             }

@@ -122,6 +122,27 @@ class FitSampleCommandTest {
     }
 
     @Test
+    void readsOrcAndJsonAndSkipsTextColumnsByDefault() throws IOException {
+        Path in = csvInput(null);
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> frame = spark.read().option("header", "true")
+                .option("inferSchema", "true").csv(in.toString()).drop("c")
+                .withColumn("label", org.apache.spark.sql.functions.lit("text"));
+        for (String format : List.of("orc", "json")) {
+            Path data = tmp.resolve(format);
+            frame.write().format(format).save(data.toString());
+            Path model = tmp.resolve("model-" + format);
+            out.getBuffer().setLength(0);
+            assertEquals(0, run("fit", "--input", data.toString(), "--format", format, "--k", "2", "--model",
+                    model.toString(), "--levels", "4"), err.toString());
+            assertTrue(out.toString().contains("fit: 120 rows x 2 features [a, b], k = 2"), out.toString());
+        }
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("fit", "--input", tmp.resolve("orc").toString(), "--format", "orc", "--features", "a,label",
+                "--k", "2", "--model", tmp.resolve("m").toString()));
+        assertOneErrorLine("orc", "column 'label' holds 'text', not a number");
+    }
+
+    @Test
     void missingFeatureColumnExitsTwoNamingItAndTheAvailableOnes() throws IOException {
         Path in = csvInput(null);
         Path model = tmp.resolve("model");

@@ -177,7 +177,8 @@ class FitSampleJobTest {
      * Same input and seed twice: bit-identical coefficient files (paper mode, so that every cell has
      * coefficients) and identical levels in model.json; and the saved model equals the in-memory
      * {@link Learner} fitted on the same rows in the same order (hence the same row keys, noises and splits)
-     * within {@value #SAME_KEYS_TOLERANCE} relative. With other keys (another partitioning) the two would
+     * within {@value #SAME_KEYS_TOLERANCE} relative, and so does a fit of the same files read in many more
+     * partitions (same read order, hence same keys). With other keys (rows in another order) models would
      * agree only statistically.
      */
     @Test
@@ -207,19 +208,41 @@ class FitSampleJobTest {
         int m = 500;
         double[] z = new double[m * 2];
         CounterRandom.of(3).fillGaussian(CounterRandom.stream(1), 0, z, 0, m * 2);
+        double worst = maxRelativeDifference(mem.model(), saved, z, m);
+        System.out.println("FitSampleJobTest: distributed vs in-memory fit, same keys: worst relative score difference "
+                + worst);
+        assertTrue(worst <= SAME_KEYS_TOLERANCE, "worst relative difference " + worst);
+
+        // More partitions (small file splits, some of them empty): Spark reads the same rows in the same
+        // order, so the keys and the model are the same up to the rounding of the moment sums.
+        FitJob.Result many;
+        try {
+            spark.conf().set("spark.sql.files.maxPartitionBytes", "32768");
+            spark.conf().set("spark.sql.files.openCostInBytes", "0");
+            many = new FitJob(base.withModel(tmp.resolve("c").toString(), false)).run(spark);
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+            spark.conf().unset("spark.sql.files.openCostInBytes");
+        }
+        ScoreModel other = ScoreModelFormat.load(tmp.resolve("c"));
+        double worstPartitions = maxRelativeDifference(saved, other, z, m);
+        System.out.println("FitSampleJobTest: " + many.partitions() + " partitions against the default partitioning: "
+                + "worst relative score difference " + worstPartitions);
+        assertTrue(many.partitions() > 4, "partitions " + many.partitions());
+        assertTrue(worstPartitions <= SAME_KEYS_TOLERANCE, "worst relative difference " + worstPartitions);
+    }
+
+    static double maxRelativeDifference(ScoreModel a, ScoreModel b, double[] z, int m) {
         double worst = 0;
         for (double t : new double[] {2e-3, 0.01, 0.1, 0.5, 2.0}) {
             double[] s1 = new double[m * 2];
             double[] s2 = new double[m * 2];
-            mem.model().score(t, z, m, s1);
-            saved.score(t, z, m, s2);
+            a.score(t, z, m, s1);
+            b.score(t, z, m, s2);
             for (int j = 0; j < m * 2; j++) {
-                double rel = Math.abs(s1[j] - s2[j]) / Math.max(1.0, Math.abs(s1[j]));
-                worst = Math.max(worst, rel);
+                worst = Math.max(worst, Math.abs(s1[j] - s2[j]) / Math.max(1.0, Math.abs(s1[j])));
             }
         }
-        System.out.println("FitSampleJobTest: distributed vs in-memory fit, same keys: worst relative score difference "
-                + worst);
-        assertTrue(worst <= SAME_KEYS_TOLERANCE, "worst relative difference " + worst);
+        return worst;
     }
 }
