@@ -16,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code scoremix} command line: {@code scoremix <command> [options]}, for now {@code generate}.
+ * The {@code scoremix} command line: {@code scoremix <command> [options]}, {@code generate}, {@code fit} and {@code sample}.
  *
  * <p>Exit codes: {@value #OK} success; {@value #BAD_INPUT} usage error or bad input (one message on
  * stderr saying what is wrong and where; nothing written); {@value #FAILURE} anything else (message
