@@ -36,13 +36,16 @@ public final class ScoreModel implements ScoreFunction {
         RESIDUAL
     }
 
-    private static final int CACHE_LIMIT = 64;
+    /** Memory the per-time cells cache may hold; a grid of a few thousand times fits for moderate k d^2. */
+    private static final long CACHE_BYTES = 64L << 20;
 
     private final Whitening whitening;
     private final GaussianMixture crude;
     private final Target target;
     private final LevelModel[] levels;
     private final double[] logSigma2;
+    /** Entries of {@link #cellsAtTime} before it is cleared: the sampler and the ODE revisit the same grid. */
+    private final int cacheLimit;
     /** Cells of level l restored on the crude mixture noised to a query time t (the baseline at t). */
     private final transient ConcurrentHashMap<TimedLevel, Cells> cellsAtTime = new ConcurrentHashMap<>();
 
@@ -58,6 +61,9 @@ public final class ScoreModel implements ScoreFunction {
         this.target = target;
         this.levels = levels.toArray(new LevelModel[0]);
         this.logSigma2 = new double[this.levels.length];
+        // Each cached entry holds a noised crude mixture and its cell sub-mixtures: about 10 arrays of k d^2.
+        long entryBytes = 80L * crude.components() * crude.dimension() * crude.dimension() + 1024;
+        this.cacheLimit = (int) Math.max(64, Math.min(8192, CACHE_BYTES / entryBytes));
         for (int l = 0; l < this.levels.length; l++) {
             if (l > 0 && !(this.levels[l].time > this.levels[l - 1].time)) {
                 throw new IllegalArgumentException("level times must increase; level " + l + " has t = "
@@ -267,7 +273,7 @@ public final class ScoreModel implements ScoreFunction {
         TimedLevel key = new TimedLevel(t, l);
         Cells c = cellsAtTime.get(key);
         if (c == null) {
-            if (cellsAtTime.size() > CACHE_LIMIT) {
+            if (cellsAtTime.size() > cacheLimit) {
                 cellsAtTime.clear();
             }
             c = Cells.restore(crude.noised(t), level.cells.cellOfComponents(), level.cells.gateRadius2());
