@@ -40,7 +40,8 @@ public final class GaussianMixture implements DensityModel {
     private final double[] chol;       // k x d x d, lower factors, row-major
     private final double[] invCholCm;  // k x d x d, L^{-1} in column-major (lower) for BLAS
     private final double[] precision;  // k x d x d, Q^{-1} row-major
-    private final double[] logNorm;    // log lambda_i - 1/2 log det Q_i - d/2 log 2 pi
+    private final double[] logNorm;
+    private final double[] tracePrecision; // tr Q_i^{-1}    // log lambda_i - 1/2 log det Q_i - d/2 log 2 pi
 
     private GaussianMixture(int d, double[] weights, double[] means, double[] covs, double[] chol) {
         this.d = d;
@@ -53,6 +54,7 @@ public final class GaussianMixture implements DensityModel {
         this.invCholCm = new double[k * dd];
         this.precision = new double[k * dd];
         this.logNorm = new double[k];
+        this.tracePrecision = new double[k];
         double[] l = new double[dd];
         double[] inv = new double[dd];
         for (int i = 0; i < k; i++) {
@@ -76,6 +78,9 @@ public final class GaussianMixture implements DensityModel {
                 }
             }
             logNorm[i] = Math.log(weights[i]) - 0.5 * Cholesky.logDet(l, d) - 0.5 * d * LOG_2PI;
+            for (int r = 0; r < d; r++) {
+                tracePrecision[i] += precision[o + r * d + r];
+            }
         }
     }
 
@@ -327,7 +332,7 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x k values, row-major; modified
      */
     public void componentLogLikelihoods(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, null, out, null);
+        evaluate(x, n, null, null, null, out, null, null);
     }
 
     /**
@@ -336,7 +341,7 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x k values, row-major; modified
      */
     public void mahalanobis2(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, null, null, out);
+        evaluate(x, n, null, null, null, null, out, null);
     }
 
     /**
@@ -344,15 +349,17 @@ public final class GaussianMixture implements DensityModel {
      * (null outputs are skipped).
      */
     void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score) {
-        evaluate(x, n, logDens, post, score, null, null);
+        evaluate(x, n, logDens, post, score, null, null, null);
     }
 
     private void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score,
-                          double[] jointLogLik, double[] maha) {
+                          double[] jointLogLik, double[] maha, double[] laplacian) {
         BLAS blas = Blas.get();
         int chunk = Math.min(n, CHUNK);
         double[] y = new double[k * chunk * d];
         double[] logits = new double[chunk * k];
+        // The Laplacian needs the score (gbar) even when the caller did not ask for it.
+        double[] grad = score != null ? score : laplacian != null ? new double[chunk * d] : null;
         for (int start = 0; start < n; start += CHUNK) {
             int m = Math.min(CHUNK, n - start);
             int xOff = start * d;
@@ -383,7 +390,7 @@ public final class GaussianMixture implements DensityModel {
             if (jointLogLik != null) {
                 System.arraycopy(logits, 0, jointLogLik, start * k, m * k);
             }
-            if (logDens == null && post == null && score == null) {
+            if (logDens == null && post == null && grad == null) {
                 continue;
             }
             // Log-sum-exp softmax per point: logits become posteriors in place.
@@ -410,19 +417,40 @@ public final class GaussianMixture implements DensityModel {
             if (post != null) {
                 System.arraycopy(logits, 0, post, start * k, m * k);
             }
-            if (score != null) {
-                Arrays.fill(score, xOff, xOff + m * d, 0.0);
+            if (grad != null) {
+                int gOff = score != null ? xOff : 0;
+                Arrays.fill(grad, gOff, gOff + m * d, 0.0);
+                if (laplacian != null) {
+                    Arrays.fill(laplacian, start, start + m, 0.0);
+                }
                 for (int i = 0; i < k; i++) {
                     int yo = i * chunk * d;
-                    // A_i^T y_i = Q_i^{-1} (x - mu_i).
+                    // A_i^T y_i = Q_i^{-1} (x - mu_i) = -g_i.
                     blas.dtrmm("L", "L", "T", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
                     for (int j = 0; j < m; j++) {
                         double p = logits[j * k + i];
                         int yr = yo + j * d;
-                        int sr = xOff + j * d;
+                        int sr = gOff + j * d;
+                        double g2 = 0;
                         for (int r = 0; r < d; r++) {
-                            score[sr + r] -= p * y[yr + r];
+                            double v = y[yr + r];
+                            grad[sr + r] -= p * v;
+                            g2 += v * v;
                         }
+                        if (laplacian != null) {
+                            laplacian[start + j] += p * (g2 - tracePrecision[i]);
+                        }
+                    }
+                }
+                if (laplacian != null) {
+                    // tr H = sum_i pi_i (||g_i||^2 - tr P_i) - ||gbar||^2, and gbar is the score.
+                    for (int j = 0; j < m; j++) {
+                        double b2 = 0;
+                        for (int r = 0; r < d; r++) {
+                            double v = grad[gOff + j * d + r];
+                            b2 += v * v;
+                        }
+                        laplacian[start + j] -= b2;
                     }
                 }
             }
@@ -472,93 +500,13 @@ public final class GaussianMixture implements DensityModel {
      * The Laplacian {@code tr H(x)} of {@code log p} (the divergence of the score) of n points, by
      * {@code tr H = sum_i pi_i (||g_i||^2 - tr P_i) - ||gbar||^2} with {@code g_i = -P_i (x - mu_i)},
      * {@code gbar = sum_i pi_i g_i}: the trace of {@link #hessian} without forming it, O(k d^2) per point
-     * through the same two triangular multiplies per component as {@link #score}.
+     * in the same pass and with the same two triangular multiplies per component as {@link #score}.
      *
      * @param x   n x d points, row-major; not modified
      * @param out receives n values; modified
      */
     public void laplacian(double[] x, int n, double[] out) {
-        BLAS blas = Blas.get();
-        int dd = d * d;
-        double[] traceP = new double[k];
-        for (int i = 0; i < k; i++) {
-            for (int r = 0; r < d; r++) {
-                traceP[i] += precision[i * dd + r * d + r];
-            }
-        }
-        int chunk = Math.min(n, CHUNK);
-        double[] y = new double[k * chunk * d];
-        double[] post = new double[chunk * k];
-        double[] gbar = new double[chunk * d];
-        for (int start = 0; start < n; start += CHUNK) {
-            int m = Math.min(CHUNK, n - start);
-            int xOff = start * d;
-            // y_i = A_i (x - mu_i), then A_i^T y_i = P_i (x - mu_i) = -g_i: m x d row-major per component.
-            for (int i = 0; i < k; i++) {
-                int yo = i * chunk * d;
-                int mo = i * d;
-                for (int j = 0; j < m; j++) {
-                    int xr = xOff + j * d;
-                    int yr = yo + j * d;
-                    for (int r = 0; r < d; r++) {
-                        y[yr + r] = x[xr + r] - means[mo + r];
-                    }
-                }
-                blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * dd, d, y, yo, d);
-                for (int j = 0; j < m; j++) {
-                    int yr = yo + j * d;
-                    double quad = 0;
-                    for (int r = 0; r < d; r++) {
-                        quad += y[yr + r] * y[yr + r];
-                    }
-                    post[j * k + i] = logNorm[i] - 0.5 * quad;
-                }
-                blas.dtrmm("L", "L", "T", "N", d, m, 1.0, invCholCm, i * dd, d, y, yo, d);
-            }
-            // Log-sum-exp softmax of the logits, in place.
-            for (int j = 0; j < m; j++) {
-                int lo = j * k;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < k; i++) {
-                    max = Math.max(max, post[lo + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < k; i++) {
-                    double e = Math.exp(post[lo + i] - max);
-                    post[lo + i] = e;
-                    sum += e;
-                }
-                double inv = 1.0 / sum;
-                for (int i = 0; i < k; i++) {
-                    post[lo + i] *= inv;
-                }
-            }
-            Arrays.fill(gbar, 0, m * d, 0.0);
-            Arrays.fill(out, start, start + m, 0.0);
-            for (int i = 0; i < k; i++) {
-                int yo = i * chunk * d;
-                for (int j = 0; j < m; j++) {
-                    double p = post[j * k + i];
-                    int yr = yo + j * d;
-                    int gr = j * d;
-                    double g2 = 0;
-                    for (int r = 0; r < d; r++) {
-                        double v = y[yr + r];
-                        g2 += v * v;
-                        gbar[gr + r] += p * v;
-                    }
-                    out[start + j] += p * (g2 - traceP[i]);
-                }
-            }
-            for (int j = 0; j < m; j++) {
-                double b2 = 0;
-                for (int r = 0; r < d; r++) {
-                    double v = gbar[j * d + r];
-                    b2 += v * v;
-                }
-                out[start + j] -= b2;
-            }
-        }
+        evaluate(x, n, null, null, null, null, null, out);
     }
 
     /**
