@@ -19,7 +19,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.DataFrameWriter;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
@@ -105,12 +104,7 @@ public final class GenerateJob {
             JavaRDD<Integer> ids = JavaSparkContext.fromSparkContext(sc).parallelize(range(partitions), partitions);
             JavaRDD<Row> rows = ids.flatMap(new PartitionSampler(spec.toJson(), config.seed(), n, partitions,
                     config.failPartition()));
-            Dataset<Row> frame = spark.createDataFrame(rows, schema(d));
-            DataFrameWriter<Row> writer = frame.write().format(config.format().id()).mode(SaveMode.ErrorIfExists);
-            if (config.format() == OutputFormat.CSV) {
-                writer = writer.option("header", "true");
-            }
-            writer.save(output.temp().toString());
+            writeRows(spark, rows, schema(d), config.format(), output);
 
             new Provenance("generate", started)
                     .put("spec", specFields(spec))
@@ -185,7 +179,22 @@ public final class GenerateJob {
         return m;
     }
 
-    private static List<Integer> range(int count) {
+    /**
+     * Writes generated rows into the output's temporary folder (CSV with a header row); shared by
+     * generate and sample, which then add provenance and commit.
+     */
+    static void writeRows(SparkSession spark, JavaRDD<Row> rows, StructType schema, OutputFormat format,
+                          AtomicOutput output) {
+        DataFrameWriter<Row> writer = spark.createDataFrame(rows, schema).write().format(format.id())
+                .mode(SaveMode.ErrorIfExists);
+        if (format == OutputFormat.CSV) {
+            writer = writer.option("header", "true");
+        }
+        writer.save(output.temp().toString());
+    }
+
+    /** The partition indices 0 .. count-1, one element per partition of the driving RDD. */
+    static List<Integer> range(int count) {
         List<Integer> ids = new ArrayList<>(count);
         for (int p = 0; p < count; p++) {
             ids.add(p);

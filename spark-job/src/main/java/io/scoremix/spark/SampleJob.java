@@ -21,11 +21,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.DataFrameWriter;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -112,19 +109,10 @@ public final class SampleJob {
         try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, "sample", partitions, n,
                 p -> GenerateJob.rowStart(n, partitions, p + 1) - GenerateJob.rowStart(n, partitions, p), LOG::info,
                 sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
-            List<Integer> ids = new ArrayList<>(partitions);
-            for (int p = 0; p < partitions; p++) {
-                ids.add(p);
-            }
-            JavaRDD<Row> rows = jsc.parallelize(ids, partitions).flatMap(
+            JavaRDD<Row> rows = jsc.parallelize(GenerateJob.range(partitions), partitions).flatMap(
                     new PartitionSampler(shipped, dh[1], dh[0], config.steps(), config.method(), config.seed(), n,
                             partitions));
-            Dataset<Row> frame = spark.createDataFrame(rows, schema(columns));
-            DataFrameWriter<Row> writer = frame.write().format(config.format().id()).mode(SaveMode.ErrorIfExists);
-            if (config.format() == OutputFormat.CSV) {
-                writer = writer.option("header", "true");
-            }
-            writer.save(output.temp().toString());
+            GenerateJob.writeRows(spark, rows, schema(columns), config.format(), output);
             Map<String, Object> samplerFields = new LinkedHashMap<>();
             samplerFields.put("method", config.method().name().toLowerCase(Locale.ROOT));
             samplerFields.put("steps", config.steps());
