@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * {@code bench/run score-error --instance FILE [--sizes 10000,100000,1000000] [--mode default]}: the L2 score
+ * {@code bench/run score-error --instance FILE [--sizes 10000,100000,1000000] [--mode default]
+ * [--crude-sample N] [--plugin true|false]}: the L2 score
  * error {@code E||s_hat(x_t, t) - grad log q_t(x_t)||^2} of the learned model on fresh points of the true
  * noised law (whitened coordinates), at a few noise levels, as n grows; printed as a Markdown table with
  * the crude mixture's exact TV and the fit time.
@@ -27,12 +28,16 @@ public final class ScoreErrorTable {
         long[] sizes = {10_000, 100_000, 1_000_000};
         LearnerConfig.Mode mode = LearnerConfig.Mode.DEFAULT;
         long seed = 1;
+        int crudeSample = LearnerConfig.DEFAULT_CRUDE_SAMPLE;
+        boolean withPlugin = true;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--instance" -> instance = Path.of(args[i + 1]);
                 case "--sizes" -> sizes = java.util.Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
                 case "--mode" -> mode = LearnerConfig.Mode.valueOf(args[i + 1].toUpperCase(Locale.ROOT));
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
+                case "--crude-sample" -> crudeSample = Integer.parseInt(args[i + 1]);
+                case "--plugin" -> withPlugin = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -43,8 +48,8 @@ public final class ScoreErrorTable {
         GaussianMixture truth = spec.mixture();
         int d = truth.dimension();
         double[] times = {0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
-        StringBuilder header = new StringBuilder("| n | mode | fit s |");
-        StringBuilder rule = new StringBuilder("|---|---|---|");
+        StringBuilder header = new StringBuilder("| n | crude rows | mode | fit s |");
+        StringBuilder rule = new StringBuilder("|---|---|---|---|");
         for (double t : times) {
             header.append(String.format(Locale.ROOT, " err t=%s |", t));
             rule.append("---|");
@@ -57,15 +62,19 @@ public final class ScoreErrorTable {
             int rows = Math.toIntExact(n);
             double[] x = new double[rows * d];
             truth.sample(CounterRandom.of(seed), 11, 0, rows, x);
-            for (LearnerConfig.Mode m : new LearnerConfig.Mode[] {LearnerConfig.Mode.PLUGIN, mode}) {
-                LearnerConfig config = LearnerConfig.builder(truth.components()).mode(m).seed(seed).build();
+            LearnerConfig.Mode[] modes = withPlugin && mode != LearnerConfig.Mode.PLUGIN
+                    ? new LearnerConfig.Mode[] {LearnerConfig.Mode.PLUGIN, mode} : new LearnerConfig.Mode[] {mode};
+            for (LearnerConfig.Mode m : modes) {
+                LearnerConfig config = LearnerConfig.builder(truth.components()).mode(m).seed(seed)
+                        .crudeSample(crudeSample).build();
                 long t0 = System.nanoTime();
                 Learner.Result fit = Learner.fit(x, rows, d, null, config);
                 double seconds = (System.nanoTime() - t0) * 1e-9;
                 ScoreModel model = fit.model();
                 GaussianMixture truthZ = model.whitening().toWhitened(truth);
-                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %d | %s | %.1f |", n,
-                        m.name().toLowerCase(Locale.ROOT), seconds));
+                int crudeRows = fit.plan().crudeResult().trainingRows() + fit.plan().crudeResult().heldOutRows();
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %d | %d | %s | %.1f |", n,
+                        crudeRows, m.name().toLowerCase(Locale.ROOT), seconds));
                 for (double t : times) {
                     double[] e = error(model, truthZ, t, 20_000, seed + 7);
                     line.append(String.format(Locale.ROOT, " %.3g (%.2g) |", e[0], e[0] / e[1]));

@@ -56,7 +56,11 @@ public final class LearnerConfig {
     private final double maxOverlapDistance;
     private final double gateWidth;
     private final long memoryBudgetBytes;
+    private final int crudeSample;
     private final CrudeMixtureConfig crude;
+
+    /** Default of {@link #crudeSample()}: the crude mixture is fitted on about this many rows. */
+    public static final int DEFAULT_CRUDE_SAMPLE = 200_000;
 
     private LearnerConfig(Builder b) {
         this.k = b.k;
@@ -77,6 +81,7 @@ public final class LearnerConfig {
         this.maxOverlapDistance = b.maxOverlapDistance;
         this.gateWidth = b.gateWidth;
         this.memoryBudgetBytes = b.memoryBudgetBytes;
+        this.crudeSample = b.crudeSample;
         this.crude = b.crude != null ? b.crude : CrudeMixtureConfig.builder(b.k).seed(b.seed).build();
         if (crude.k() != k) {
             throw new IllegalArgumentException("the crude mixture config has k = " + crude.k() + " but the learner has k = " + k);
@@ -160,6 +165,15 @@ public final class LearnerConfig {
         return memoryBudgetBytes;
     }
 
+    /**
+     * The crude mixture is fitted on a deterministic sample of about this many rows (all rows when there
+     * are no more): row r is kept when the uniform of counter r in stream {@link Learner#CRUDE_SAMPLE_TAG}
+     * of the seed is below {@code crudeSample / n}, the rule of the Spark job's driver-side sample.
+     */
+    public int crudeSample() {
+        return crudeSample;
+    }
+
     public CrudeMixtureConfig crude() {
         return crude;
     }
@@ -181,6 +195,7 @@ public final class LearnerConfig {
         b.maxOverlapDistance = maxOverlapDistance;
         b.gateWidth = gateWidth;
         b.memoryBudgetBytes = memoryBudgetBytes;
+        b.crudeSample = crudeSample;
         b.crude = crude;
         return b;
     }
@@ -191,8 +206,8 @@ public final class LearnerConfig {
                 + ", degree=" + degree + ", projectionRank=" + projectionRank + ", levels=" + levels + ", noisesPerRow=" + noisesPerRow + ", lambdas="
                 + Arrays.toString(lambdas) + ", validationFraction=" + validationFraction + ", delta=" + delta
                 + ", deltaTvTarget=" + deltaTvTarget + ", T=" + horizon + ", seed=" + seed + ", maxOverlapDistance="
-                + maxOverlapDistance + ", gateWidth=" + gateWidth + ", memoryBudgetBytes=" + memoryBudgetBytes
-                + ", crude=" + crude + "}";
+                + maxOverlapDistance + ", gateWidth=" + gateWidth  + ", memoryBudgetBytes=" + memoryBudgetBytes
+                + ", crudeSample=" + crudeSample + ", crude=" + crude + "}";
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -213,6 +228,7 @@ public final class LearnerConfig {
         private double maxOverlapDistance = 5.0;
         private double gateWidth = 4.0;
         private long memoryBudgetBytes = 1L << 30;
+        private int crudeSample = DEFAULT_CRUDE_SAMPLE;
         private CrudeMixtureConfig crude;
 
         private Builder(int k) {
@@ -338,6 +354,15 @@ public final class LearnerConfig {
                 throw new IllegalArgumentException("memoryBudgetBytes must be at least 1 MiB, got " + value);
             }
             this.memoryBudgetBytes = value;
+            return this;
+        }
+
+        /** Rows of the crude mixture's sample, at least 2 (see {@link LearnerConfig#crudeSample()}). */
+        public Builder crudeSample(int value) {
+            if (value < 2) {
+                throw new IllegalArgumentException("crudeSample must be at least 2, got " + value);
+            }
+            this.crudeSample = value;
             return this;
         }
 
