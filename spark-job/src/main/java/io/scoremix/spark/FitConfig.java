@@ -14,13 +14,15 @@ import java.util.Objects;
  * bad value ({@link BadInputException}). Serializable: executors rebuild the {@link LearnerConfig} from
  * it (see {@link PlanShipment}).
  *
- * @param input            the input path (any Hadoop path: a file or a folder of part files)
+ * @param input            the input path (any Hadoop path: a file or a folder of part files); with
+ *                         {@link FitJob#fit} only a name of the Dataset for messages and provenance
  * @param format           the input format
  * @param features         the feature columns, in order; empty = every numeric column (CSV: every
  *                         column) except the weight column
  * @param weightColumn     the row-weight column, or null for weight 1
  * @param k                number of mixture components, at least 1 (and at most the number of rows)
- * @param model            the model directory to write (any Hadoop path)
+ * @param model            the model directory to write (any Hadoop path); null when the model is not
+ *                         written (the in-memory entry {@link FitJob#fit})
  * @param mode             paper, default or plugin (ALGORITHM.md section 6)
  * @param seed             seed of every random choice (noise, splits, crude EM, the crude sample)
  * @param overwrite        whether an existing model directory may be replaced
@@ -47,7 +49,7 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         if (input == null || input.isBlank()) {
             throw new BadInputException("no input given");
         }
-        if (model == null || model.isBlank()) {
+        if (model != null && model.isBlank()) {
             throw new BadInputException("no model directory given");
         }
         Objects.requireNonNull(format, "format");
@@ -87,6 +89,15 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     /** Defaults for everything but the input, k and the model directory. */
     public static FitConfig of(String input, int k, String model) {
         return new FitConfig(input, InputFormat.PARQUET, List.of(), null, k, model, LearnerConfig.Mode.DEFAULT,
+                DEFAULT_SEED, false, 1, 32, 1, Double.NaN, 6.0, DEFAULT_CRUDE_SAMPLE, DEFAULT_AGGREGATION_DEPTH);
+    }
+
+    /**
+     * Defaults for fitting an in-memory Dataset with {@link FitJob#fit}: k components, no model directory,
+     * and {@code name} naming the data in messages and in the provenance.
+     */
+    public static FitConfig forDataset(String name, int k) {
+        return new FitConfig(name, InputFormat.PARQUET, List.of(), null, k, null, LearnerConfig.Mode.DEFAULT,
                 DEFAULT_SEED, false, 1, 32, 1, Double.NaN, 6.0, DEFAULT_CRUDE_SAMPLE, DEFAULT_AGGREGATION_DEPTH);
     }
 

@@ -68,6 +68,20 @@ final class FitInput {
             }
             throw e;
         }
+        return of(raw, config, config.format() == InputFormat.CSV);
+    }
+
+    /**
+     * Resolves the columns of an in-memory Dataset ({@code config.input()} names it in messages; its
+     * format is ignored). String columns are parsed as numbers on the executors, as for CSV.
+     *
+     * @throws BadInputException if a named column is missing or not numeric, or no feature column is left
+     */
+    static FitInput of(Dataset<Row> raw, FitConfig config) {
+        return of(raw, config, false);
+    }
+
+    private static FitInput of(Dataset<Row> raw, FitConfig config, boolean csv) {
         List<String> available = List.of(raw.columns());
         String weight = config.weightColumn();
         if (weight != null) {
@@ -76,7 +90,7 @@ final class FitInput {
         List<String> features = new ArrayList<>();
         if (config.features().isEmpty()) {
             for (StructField f : raw.schema().fields()) {
-                if (!f.name().equals(weight) && (config.format() == InputFormat.CSV || isNumeric(f.dataType()))) {
+                if (!f.name().equals(weight) && (csv || isNumeric(f.dataType()))) {
                     features.add(f.name());
                 }
             }
@@ -104,8 +118,8 @@ final class FitInput {
         columns.add(functions.input_file_name().as(FILE_COLUMN));
         columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
         Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
-        RowParser parser = new RowParser(features.toArray(new String[0]), kinds, weight, weightKind,
-                config.format() == InputFormat.CSV);
+        RowParser parser = new RowParser(features.toArray(new String[0]), kinds, weight, weightKind, csv,
+                config.input());
         return new FitInput(frame, List.copyOf(features), weight, parser);
     }
 
@@ -186,13 +200,16 @@ final class FitInput {
         private final String weight;
         private final int weightKind;
         private final boolean csv;
+        private final String source;
 
-        RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv) {
+        /** @param source names the input when a row has no file (an in-memory Dataset) */
+        RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv, String source) {
             this.names = names;
             this.kinds = kinds;
             this.weight = weight;
             this.weightKind = weightKind;
             this.csv = csv;
+            this.source = source;
         }
 
         int dimension() {
@@ -256,9 +273,11 @@ final class FitInput {
         String message(BadRow bad) {
             String where = csv && bad.splitStart() == 0 ? "data row " + bad.rowInSplit() + " (line "
                     + (bad.rowInSplit() + 1) + ")"
-                    : bad.splitStart() == 0 ? "row " + bad.rowInSplit()
+                    : bad.splitStart() <= 0 ? "row " + bad.rowInSplit()
                     : "row " + bad.rowInSplit() + " of the part starting at byte " + bad.splitStart();
-            return String.format(Locale.ROOT, "%s: %s: %s", bad.file(), where, bad.problem());
+            String file = bad.file() == null || bad.file().isEmpty() ? source + " (partition " + bad.partition() + ")"
+                    : bad.file();
+            return String.format(Locale.ROOT, "%s: %s: %s", file, where, bad.problem());
         }
     }
 

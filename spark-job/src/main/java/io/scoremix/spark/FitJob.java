@@ -7,6 +7,7 @@ import io.scoremix.core.mixture.Whitening;
 import io.scoremix.core.random.CounterRandom;
 import io.scoremix.core.score.LearnerConfig;
 import io.scoremix.core.score.LearningPlan;
+import io.scoremix.core.score.ScoreModel;
 import io.scoremix.core.score.ScoreModelFormat;
 import io.scoremix.core.score.ScoreMoments;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -38,7 +40,11 @@ import org.slf4j.LoggerFactory;
  * as a {@code scoremix.model/v1} folder. The distributed twin of core-math's in-memory
  * {@code io.scoremix.core.score.Learner}: same stages, same plan, same kernels.
  *
- * <p>Usage: {@code new FitJob(config).run(spark)}. Stages:
+ * <p>Usage: {@code new FitJob(config).run(spark)} reads {@code config.input()} and writes the model
+ * folder {@code config.model()}; {@code FitJob.fit(spark, dataset, config)} fits the rows of an in-memory
+ * {@code Dataset<Row>} and returns the model and its metadata ({@link Fitted}) without writing anything.
+ * Every executor pass calls {@link FaultInjection#check} (stages {@code moments}, {@code crude},
+ * {@code score}), which does nothing unless a test sets {@value FaultInjection#KEY}. Stages:
  * <ol>
  *   <li>Pass 1 (validation and moments): every partition parses its rows (features finite, weights finite
  *       and non-negative; the first bad row of the input stops the job with {@link BadInputException}
@@ -88,7 +94,32 @@ public final class FitJob {
     }
 
     /**
-     * Fits and writes the model.
+     * A fitted model, not written: the score model, the metadata that {@code model.json} would hold
+     * (feature names, effective config, provenance, levels report; pass both to
+     * {@link ScoreModelFormat#encode} to write it), the crude mixture and what {@link Result} reports.
+     */
+    public record Fitted(ScoreModel model, Map<String, Object> metadata, CrudeMixtureResult crude,
+                         List<String> features, long rows, double weight, int partitions, double delta,
+                         List<LearningPlan.LevelReport> levels, Map<String, Double> seconds) {
+    }
+
+    /**
+     * Fits a model to the rows of an in-memory Dataset and returns it without writing anything. The
+     * columns are chosen as for files ({@code config.features()}, or every numeric column except the
+     * weight column; string columns holding numbers are parsed); {@code config.input()} only names the
+     * data in messages and the provenance, {@code config.format()} and {@code config.model()} are ignored.
+     * Row keys are the rows' indices in the Dataset's partition order, so a deterministic Dataset
+     * (the same partitions in the same order) gives the same model bit for bit. The Dataset is computed
+     * once per pass: cache it upstream when it is expensive.
+     *
+     * @throws BadInputException on bad rows or settings (the message names the partition, row and problem)
+     */
+    public static Fitted fit(SparkSession spark, Dataset<Row> data, FitConfig config) {
+        return new FitJob(config).fit(spark, FitInput.of(data, config), Instant.now());
+    }
+
+    /**
+     * Fits and writes the model to {@code config.model()}.
      *
      * @throws BadInputException on bad input (nothing is written)
      * @throws UncheckedIOException on file-system failures; other runtime exceptions on Spark failures
@@ -96,15 +127,57 @@ public final class FitJob {
     public Result run(SparkSession spark) {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
+        if (config.model() == null) {
+            throw new BadInputException("no model directory given");
+        }
         SparkContext sc = spark.sparkContext();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         AtomicOutput output;
         try {
             output = AtomicOutput.prepare(sc.hadoopConfiguration(), config.model(), config.overwrite());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check the model directory " + config.model() + ": " + e.getMessage(), e);
         }
-        FitInput input = FitInput.open(spark, config);
+        boolean committed = false;
+        try {
+            Fitted fitted = fit(spark, FitInput.open(spark, config), started);
+            long t = System.nanoTime();
+            ScoreModelFormat.Encoded encoded = ScoreModelFormat.encode(fitted.model(), fitted.metadata());
+            output.fileSystem().mkdirs(output.temp());
+            write(output, ScoreModelFormat.MODEL_JSON, encoded.modelJson());
+            write(output, ScoreModelFormat.COEFFICIENTS, encoded.coefficients());
+            new Provenance("fit", started)
+                    .put("settings", config.describe())
+                    .put("features", fitted.features())
+                    .put("rows", fitted.rows())
+                    .put("partitions", fitted.partitions())
+                    .put("output", output.target().toString())
+                    .put("spark", Map.of("master", sc.master(), "applicationId", sc.applicationId()))
+                    .write(output.fileSystem(), output.temp(), spark.version(), started);
+            output.commit();
+            committed = true;
+            Map<String, Double> seconds = new LinkedHashMap<>(fitted.seconds());
+            seconds.remove("total");
+            seconds.put("write", lap(t));
+            seconds.put("total", lap(t0));
+            LOG.info(String.format(Locale.ROOT, "fit: wrote the model of %d rows x %d features to %s in %.1f s",
+                    fitted.rows(), fitted.features().size(), output.target(), seconds.get("total")));
+            return new Result(output.target().toString(), fitted.features(), fitted.rows(), fitted.weight(),
+                    fitted.partitions(), fitted.delta(), fitted.levels(), seconds);
+        } catch (IOException e) {
+            throw new UncheckedIOException("fit: writing " + output.target() + " failed: " + e.getMessage(), e);
+        } finally {
+            if (!committed) {
+                output.abort();
+            }
+        }
+    }
+
+    /** The stages up to the solved model (everything but writing). */
+    private Fitted fit(SparkSession spark, FitInput input, Instant started) {
+        long t0 = System.nanoTime();
+        SparkContext sc = spark.sparkContext();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
+        FaultInjection faults = FaultInjection.from(spark);
         int d = input.features().size();
         FitInput.RowParser parser = input.parser();
         JavaRDD<Row> rows = input.frame().javaRDD();
@@ -113,14 +186,13 @@ public final class FitJob {
                 input.weight(), config.k(), config.mode(), partitions, config.input());
         Map<String, Double> seconds = new LinkedHashMap<>();
         String jobGroup = "scoremix-fit-" + UUID.randomUUID();
-        boolean committed = false;
         Broadcast<PlanShipment> broadcast = null;
         sc.setJobGroup(jobGroup, "scoremix fit " + config.input(), false);
         try {
             // Pass 1: validate, count and moments per partition.
             long t = System.nanoTime();
             List<PartitionMoments> stats = new ArrayList<>(rows.mapPartitionsWithIndex(
-                    new MomentsPass(parser), true).collect());
+                    new MomentsPass(parser, faults), true).collect());
             stats.sort(Comparator.comparingInt(PartitionMoments::partition));
             for (PartitionMoments s : stats) {
                 if (s.bad() != null) {
@@ -155,7 +227,7 @@ public final class FitJob {
             // Crude mixture on a driver-side sample.
             t = System.nanoTime();
             LearnerConfig learner = config.learnerConfig(Double.NaN);
-            Sample sample = crudeSample(rows, parser, offsets, n);
+            Sample sample = crudeSample(rows, parser, offsets, n, faults);
             CrudeMixtureResult crude;
             try {
                 crude = CrudeMixture.fit(sample.x(), sample.rows(), d, sample.w(), learner.crude());
@@ -191,40 +263,18 @@ public final class FitJob {
                     p -> offsets[p + 1] - offsets[p], LOG::info,
                     sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
                 JavaRDD<ScoreMoments> perPartition = rows.mapPartitionsWithIndex(
-                        new ScorePass(parser, shipped, offsets), true);
+                        new ScorePass(parser, shipped, offsets, faults), true);
                 total = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
             }
             seconds.put("score_moments", lap(t));
             t = System.nanoTime();
             LearningPlan.Solution solution = plan.solve(total);
             seconds.put("solve", lap(t));
-
-            // The model folder.
-            t = System.nanoTime();
+            seconds.put("total", lap(t0));
             Map<String, Object> metadata = metadata(input, plan, crude, sample.rows(), n, moments.weight(), partitions,
                     solution.levels(), spark, started);
-            ScoreModelFormat.Encoded encoded = ScoreModelFormat.encode(solution.model(), metadata);
-            output.fileSystem().mkdirs(output.temp());
-            write(output, ScoreModelFormat.MODEL_JSON, encoded.modelJson());
-            write(output, ScoreModelFormat.COEFFICIENTS, encoded.coefficients());
-            new Provenance("fit", started)
-                    .put("settings", config.describe())
-                    .put("features", input.features())
-                    .put("rows", n)
-                    .put("partitions", partitions)
-                    .put("output", output.target().toString())
-                    .put("spark", Map.of("master", sc.master(), "applicationId", sc.applicationId()))
-                    .write(output.fileSystem(), output.temp(), spark.version(), started);
-            output.commit();
-            committed = true;
-            seconds.put("write", lap(t));
-            seconds.put("total", lap(t0));
-            LOG.info(String.format(Locale.ROOT, "fit: wrote the model of %d rows x %d features to %s in %.1f s", n, d,
-                    output.target(), seconds.get("total")));
-            return new Result(output.target().toString(), input.features(), n, moments.weight(), partitions,
+            return new Fitted(solution.model(), metadata, crude, input.features(), n, moments.weight(), partitions,
                     plan.delta(), solution.levels(), seconds);
-        } catch (IOException e) {
-            throw new UncheckedIOException("fit: writing " + output.target() + " failed: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -233,9 +283,6 @@ public final class FitJob {
             sc.clearJobGroup();
             if (broadcast != null) {
                 broadcast.destroy();
-            }
-            if (!committed) {
-                output.abort();
             }
         }
     }
@@ -301,7 +348,8 @@ public final class FitJob {
     record Sample(double[] x, double[] w, int rows) implements Serializable {
     }
 
-    private Sample crudeSample(JavaRDD<Row> rows, FitInput.RowParser parser, long[] offsets, long n) {
+    private Sample crudeSample(JavaRDD<Row> rows, FitInput.RowParser parser, long[] offsets, long n,
+                               FaultInjection faults) {
         int d = parser.dimension();
         int limit = config.crudeSample();
         if ((long) limit * d > Integer.MAX_VALUE - 8) {
@@ -309,7 +357,7 @@ public final class FitJob {
         }
         double fraction = n <= limit ? 1.0 : (double) limit / n;
         List<Sample> parts = new ArrayList<>(rows.mapPartitionsWithIndex(
-                new SamplePass(parser, offsets, fraction, config.seed()), true).collect());
+                new SamplePass(parser, offsets, fraction, config.seed(), faults), true).collect());
         // collect() keeps partition order, and each partition's rows are in key order.
         int m = 0;
         for (Sample s : parts) {
@@ -336,13 +384,16 @@ public final class FitJob {
     static final class MomentsPass implements Function2<Integer, Iterator<Row>, Iterator<PartitionMoments>> {
         private static final long serialVersionUID = 1L;
         private final FitInput.RowParser parser;
+        private final FaultInjection faults;
 
-        MomentsPass(FitInput.RowParser parser) {
+        MomentsPass(FitInput.RowParser parser, FaultInjection faults) {
             this.parser = parser;
+            this.faults = faults;
         }
 
         @Override
         public Iterator<PartitionMoments> call(Integer p, Iterator<Row> it) {
+            faults.check("moments", p);
             FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);
             Moments moments = new Moments(parser.dimension());
             for (int m = blocks.next(); m > 0; m = blocks.next()) {
@@ -359,16 +410,19 @@ public final class FitJob {
         private final long[] offsets;
         private final double fraction;
         private final long seed;
+        private final FaultInjection faults;
 
-        SamplePass(FitInput.RowParser parser, long[] offsets, double fraction, long seed) {
+        SamplePass(FitInput.RowParser parser, long[] offsets, double fraction, long seed, FaultInjection faults) {
             this.parser = parser;
             this.offsets = offsets;
             this.fraction = fraction;
             this.seed = seed;
+            this.faults = faults;
         }
 
         @Override
         public Iterator<Sample> call(Integer p, Iterator<Row> it) {
+            faults.check("crude", p);
             int d = parser.dimension();
             FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);
             CounterRandom rng = CounterRandom.of(seed);
@@ -405,15 +459,18 @@ public final class FitJob {
         private final FitInput.RowParser parser;
         private final Broadcast<PlanShipment> plan;
         private final long[] offsets;
+        private final FaultInjection faults;
 
-        ScorePass(FitInput.RowParser parser, Broadcast<PlanShipment> plan, long[] offsets) {
+        ScorePass(FitInput.RowParser parser, Broadcast<PlanShipment> plan, long[] offsets, FaultInjection faults) {
             this.parser = parser;
             this.plan = plan;
             this.offsets = offsets;
+            this.faults = faults;
         }
 
         @Override
         public Iterator<ScoreMoments> call(Integer p, Iterator<Row> it) {
+            faults.check("score", p);
             LearningPlan lp = plan.value().plan();
             Whitening whitening = lp.whitening();
             FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.UUID;
+import java.util.function.LongConsumer;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * step's noise by the point's index, so the output is a function of (model, n, seed, sampler, steps)
  * only, not of the partitioning or of task retries. Partition p writes the contiguous rows of
  * {@link GenerateJob#rowStart}, in blocks of {@value #BLOCK_ROWS} points, mapped back to the data's
- * coordinates by {@code Whitening.invert}. The time grid is Benton's from the model's horizon T (its last
+ * coordinates by {@code Whitening.invert}. The drawing tasks call {@link FaultInjection#check} (stage
+ * {@code sample}) halfway through their rows. The time grid is Benton's from the model's horizon T (its last
  * learned level) to its delta (its first), so the output approximates the data law noised to delta.
  */
 public final class SampleJob {
@@ -111,7 +113,7 @@ public final class SampleJob {
                 sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
             JavaRDD<Row> rows = jsc.parallelize(GenerateJob.range(partitions), partitions).flatMap(
                     new PartitionSampler(shipped, dh[1], dh[0], config.steps(), config.method(), config.seed(), n,
-                            partitions));
+                            partitions, FaultInjection.from(spark)));
             GenerateJob.writeRows(spark, rows, schema(columns), config.format(), output);
             Map<String, Object> samplerFields = new LinkedHashMap<>();
             samplerFields.put("method", config.method().name().toLowerCase(Locale.ROOT));
@@ -169,9 +171,10 @@ public final class SampleJob {
         private final long seed;
         private final long n;
         private final int partitions;
+        private final FaultInjection faults;
 
         PartitionSampler(Broadcast<ModelFolder> model, double horizon, double delta, int steps,
-                         SamplerConfig.Method method, long seed, long n, int partitions) {
+                         SamplerConfig.Method method, long seed, long n, int partitions, FaultInjection faults) {
             this.model = model;
             this.horizon = horizon;
             this.delta = delta;
@@ -180,14 +183,22 @@ public final class SampleJob {
             this.seed = seed;
             this.n = n;
             this.partitions = partitions;
+            this.faults = faults;
         }
 
         @Override
         public Iterator<Row> call(Integer p) {
             // SamplerConfig is not Serializable: rebuild it (cheap, deterministic) from its four values.
             SamplerConfig sampler = SamplerConfig.builder(TimeGrid.benton(horizon, delta, steps)).method(method).build();
-            return new BlockRows(model.value().model(), ReverseSampler.of(sampler), CounterRandom.of(seed),
-                    GenerateJob.rowStart(n, partitions, p), GenerateJob.rowStart(n, partitions, p + 1));
+            long start = GenerateJob.rowStart(n, partitions, p);
+            long end = GenerateJob.rowStart(n, partitions, p + 1);
+            long halfway = start + (end - start) / 2;
+            return new BlockRows(model.value().model(), ReverseSampler.of(sampler), CounterRandom.of(seed), start, end,
+                    row -> {
+                        if (row == halfway) {
+                            faults.check("sample", p);
+                        }
+                    });
         }
     }
 
@@ -198,18 +209,22 @@ public final class SampleJob {
         private final CounterRandom rng;
         private final int d;
         private final long end;
+        private final LongConsumer beforeRow;
         private final double[] z;
         private final double[] x;
         private long next;
         private int pos;
         private int filled;
 
-        BlockRows(ScoreModel model, ReverseSampler sampler, CounterRandom rng, long start, long end) {
+        /** @param beforeRow called with each row's index before it is produced (the fault-injection hook) */
+        BlockRows(ScoreModel model, ReverseSampler sampler, CounterRandom rng, long start, long end,
+                  LongConsumer beforeRow) {
             this.model = model;
             this.sampler = sampler;
             this.rng = rng;
             this.d = model.dimension();
             this.end = end;
+            this.beforeRow = beforeRow;
             int size = (int) Math.min(BLOCK_ROWS, Math.max(1, end - start)) * d;
             this.z = new double[size];
             this.x = new double[size];
@@ -226,6 +241,7 @@ public final class SampleJob {
             if (next >= end) {
                 throw new NoSuchElementException();
             }
+            beforeRow.accept(next);
             if (pos == filled) {
                 filled = (int) Math.min(BLOCK_ROWS, end - next);
                 sampler.sample(model, rng, STREAM, next, filled, z);
