@@ -149,7 +149,7 @@ public final class NormalEquations implements Serializable {
         if (n == 0) {
             return this;
         }
-        // Validation and the targets' sum of squares in one pass: O(n (p + d)), negligible next to n p^2.
+        // Weights, targets and their sum of squares in one pass, then the features: O(n (p + d)) next to n p^2.
         double ss = 0;
         double wsum = 0;
         for (int j = 0; j < n; j++) {
@@ -158,12 +158,6 @@ public final class NormalEquations implements Serializable {
                 wj = w[j];
                 if (!(wj >= 0) || !Double.isFinite(wj)) {
                     throw new IllegalArgumentException("row " + j + ": weight must be finite and non-negative, got " + wj);
-                }
-            }
-            int fo = j * p;
-            for (int c = 0; c < p; c++) {
-                if (!Double.isFinite(phi[fo + c])) {
-                    throw new IllegalArgumentException("row " + j + ": feature " + c + " is not finite (" + phi[fo + c] + ")");
                 }
             }
             int yo = j * d;
@@ -178,6 +172,7 @@ public final class NormalEquations implements Serializable {
             ss += wj * s;
             wsum += wj;
         }
+        requireFiniteFeatures(phi, n);
         count += n;
         if (!(wsum > 0)) {
             return this;
@@ -211,6 +206,41 @@ public final class NormalEquations implements Serializable {
         sumSquares += ss;
         weight += wsum;
         return this;
+    }
+
+    /**
+     * Throws naming the first non-finite feature of the n x p block. A branch per entry cost as much as a
+     * third of the dsyrk at p = 264 (JFR); instead, four independent sums of {@code v * 0} (0 for a
+     * finite v, NaN for NaN or an infinity) run at the adder's throughput, and only a failed block is
+     * searched entry by entry.
+     */
+    private void requireFiniteFeatures(double[] phi, int n) {
+        int len = n * p;
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < len; i += 4) {
+            s0 += phi[i] * 0.0;
+            s1 += phi[i + 1] * 0.0;
+            s2 += phi[i + 2] * 0.0;
+            s3 += phi[i + 3] * 0.0;
+        }
+        for (; i < len; i++) {
+            s0 += phi[i] * 0.0;
+        }
+        if (s0 + s1 + s2 + s3 == 0) {
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            for (int c = 0; c < p; c++) {
+                double v = phi[j * p + c];
+                if (!Double.isFinite(v)) {
+                    throw new IllegalArgumentException("row " + j + ": feature " + c + " is not finite (" + v + ")");
+                }
+            }
+        }
     }
 
     /**

@@ -194,6 +194,19 @@ public final class LearningPlan {
      * @param moments modified
      */
     public void accumulate(double[] z, double[] weights, int n, long firstKey, ScoreMoments moments) {
+        accumulate(z, weights, n, firstKey, moments, 0, times.length);
+    }
+
+    /**
+     * {@link #accumulate(double[], double[], int, long, ScoreMoments)} for the levels
+     * {@code levelFrom .. levelTo - 1} only (the others of {@code moments} stay untouched): passes over
+     * groups of levels, merged, give the moments of one pass over all levels.
+     */
+    public void accumulate(double[] z, double[] weights, int n, long firstKey, ScoreMoments moments, int levelFrom,
+                           int levelTo) {
+        if (levelFrom < 0 || levelTo > times.length || levelFrom > levelTo) {
+            throw new IllegalArgumentException("levels " + levelFrom + ".." + levelTo + " outside 0.." + times.length);
+        }
         int d = crude.dimension();
         CounterRandom rng = CounterRandom.of(config.seed());
         long splitStream = CounterRandom.stream(config.seed(), TAG_SPLIT);
@@ -208,12 +221,14 @@ public final class LearningPlan {
         double[] gz = new double[BLOCK * d];
         double[] gy = new double[BLOCK * d];
         double[] gw = new double[BLOCK];
+        // One feature scratch for every (level, cell): allocating it per call zeroed a megabyte each time.
+        double[] phi = new double[BLOCK * maxFeatures()];
         boolean paper = config.target() == ScoreModel.Target.PAPER;
         for (int start = 0; start < n; start += BLOCK) {
             int m = Math.min(BLOCK, n - start);
             long key0 = firstKey + start;
             rng.fillUniform(splitStream, key0, u, 0, m);
-            for (int l = 0; l < times.length; l++) {
+            for (int l = levelFrom; l < levelTo; l++) {
                 double t = times[l];
                 double alpha = NoiseSchedule.alpha(t);
                 double sigma = NoiseSchedule.sigma(t);
@@ -268,7 +283,6 @@ public final class LearningPlan {
                                 continue;
                             }
                             FeatureMap f = features[l][c];
-                            double[] phi = new double[g * f.size()];
                             f.evaluate(gz, g, phi);
                             moments.equations(l, c, split).addBlock(phi, gy, weights == null ? null : gw, g);
                         }

@@ -1,0 +1,116 @@
+package io.scoremix.bench;
+
+import io.scoremix.core.linalg.Blas;
+import io.scoremix.core.mixture.CrudeMixture;
+import io.scoremix.core.mixture.CrudeMixtureConfig;
+import io.scoremix.core.mixture.CrudeMixtureResult;
+import io.scoremix.core.mixture.GaussianMixture;
+import io.scoremix.core.mixture.Moments;
+import io.scoremix.core.mixture.Whitening;
+import io.scoremix.core.random.CounterRandom;
+import io.scoremix.core.regression.NormalEquations;
+import io.scoremix.core.score.LearnerConfig;
+import io.scoremix.core.score.LearningPlan;
+import io.scoremix.core.score.ScoreMoments;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@code bench/run kernel-ratio [--degree 2] [--rounds 15]}: GFLOP/s of the learner's real accumulation
+ * path ({@link LearningPlan#accumulate}), of {@link NormalEquations#addBlock} alone and of a plain DGEMM
+ * of the same p, timed in rounds that interleave the three kernels, in the calling thread's CPU time.
+ *
+ * <p>Why not only JMH: on a shared 2-core machine (load 5-15 while other builds run) JMH's wall-clock
+ * runs of one kernel after the other see different loads, so their ratio moves by a factor of two.
+ * With OpenBLAS single-threaded ({@code OPENBLAS_NUM_THREADS=1}, what one Spark task per core should
+ * use) every kernel runs in the calling thread, so its CPU time excludes preemption, and interleaving
+ * gives every kernel the same cache pressure from the neighbours. The median over rounds is reported.
+ * Flop counts as in {@link AccumulateBenchmark}: accumulate and addBlock {@code n (p (p + 1) + 2 p d)},
+ * dgemm {@code 2 n p^2}.
+ */
+public final class KernelRatio {
+
+    private KernelRatio() {
+    }
+
+    public static void main(String[] args) {
+        int degree = 2;
+        int rounds = 15;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--degree" -> degree = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        int d = AccumulateBenchmark.D;
+        int rows = AccumulateBenchmark.ROWS;
+        int levels = AccumulateBenchmark.LEVELS;
+        LearningPlan plan = AccumulateBenchmark.plan(degree);
+        double[] z = AccumulateBenchmark.whitenedRows(rows);
+        int p = plan.featureCounts()[0][0];
+        int n = AccumulateBenchmark.GEMM_ROWS;
+        double[] phi = new double[n * p];
+        double[] y = new double[n * d];
+        CounterRandom.of(5).fillGaussian(1, 0, phi, 0, phi.length);
+        CounterRandom.of(5).fillGaussian(2, 0, y, 0, y.length);
+        double[] c = new double[p * p];
+        NormalEquations acc = new NormalEquations(p, d);
+        double accFlops = (double) rows * levels * ((double) p * (p + 1) + 2.0 * p * d);
+        double blockFlops = (double) n * ((double) p * (p + 1) + 2.0 * p * d);
+        double gemmFlops = 2.0 * n * p * p;
+        int reps = (int) Math.max(1, Math.round(accFlops / gemmFlops / 2));
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        double[] gAcc = new double[rounds];
+        double[] gBlock = new double[rounds];
+        double[] gGemm = new double[rounds];
+        System.out.printf(Locale.ROOT, "BLAS %s, Gram kernel %s, p = %d, d = %d, %d rows x %d levels per accumulate, "
+                + "%d-row blocks for addBlock and dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(),
+                p, d, rows, levels, n, reps);
+        for (int r = -2; r < rounds; r++) {
+            long t0 = mx.getCurrentThreadCpuTime();
+            ScoreMoments m = plan.emptyMoments();
+            plan.accumulate(z, null, rows, 0, m);
+            long t1 = mx.getCurrentThreadCpuTime();
+            for (int q = 0; q < reps; q++) {
+                acc.addBlock(phi, y, null, n);
+            }
+            long t2 = mx.getCurrentThreadCpuTime();
+            for (int q = 0; q < reps; q++) {
+                Blas.get().dgemm("N", "T", p, p, n, 1.0, phi, p, phi, p, 1.0, c, p);
+            }
+            long t3 = mx.getCurrentThreadCpuTime();
+            if (r >= 0) {
+                gAcc[r] = accFlops / (t1 - t0);
+                gBlock[r] = blockFlops * reps / (t2 - t1);
+                gGemm[r] = gemmFlops * reps / (t3 - t2);
+            }
+        }
+        double[] ra = new double[rounds];
+        double[] rb = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            ra[r] = gAcc[r] / gGemm[r];
+            rb[r] = gBlock[r] / gGemm[r];
+        }
+        System.out.printf(Locale.ROOT, "median over %d rounds (CPU time): accumulate %.2f GFLOP/s, addBlock %.2f GFLOP/s, "
+                + "dgemm %.2f GFLOP/s; accumulate/dgemm %.2f (quartiles %.2f-%.2f), addBlock/dgemm %.2f (%.2f-%.2f)%n",
+                rounds, median(gAcc), median(gBlock), median(gGemm), median(ra), quantile(ra, 0.25), quantile(ra, 0.75),
+                median(rb), quantile(rb, 0.25), quantile(rb, 0.75));
+    }
+
+    private static double median(double[] v) {
+        return quantile(v, 0.5);
+    }
+
+    private static double quantile(double[] v, double q) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        double at = q * (s.length - 1);
+        int lo = (int) Math.floor(at);
+        int hi = Math.min(s.length - 1, lo + 1);
+        return s[lo] + (at - lo) * (s[hi] - s[lo]);
+    }
+}
