@@ -1,9 +1,13 @@
 package io.scoremix.core.score;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.scoremix.core.features.FeatureMap;
@@ -47,8 +51,27 @@ public final class ScoreModelFormat {
     /** Refuse larger coefficient files before reading them (2^31 doubles would overflow arrays anyway). */
     static final long MAX_COEFFICIENT_BYTES = 8L * (Integer.MAX_VALUE - 8);
     static final long MAX_JSON_BYTES = 256L << 20;
+    /** Largest dimension, number of crude components and number of levels a file may declare. */
+    static final int MAX_DIMENSION = 100_000;
+    static final int MAX_COMPONENTS = 100_000;
+    static final int MAX_LEVELS = 4096;
+    /** Largest feature degree (LearnerConfig's range). */
+    static final int MAX_DEGREE = 8;
+    /** Deepest JSON nesting read (the format needs 6 levels; metadata objects get the rest). */
+    static final int MAX_NESTING = 64;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /*
+     * Reading is defensive: duplicate keys are errors, nesting is limited, and every count a file declares
+     * (dimension, components, levels, doubles) is checked against the length of the file that would have
+     * to hold it before anything of that size is allocated or computed, so a hostile or damaged file is
+     * rejected with a message instead of exhausting memory or time.
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
 
     private ScoreModelFormat() {
     }
@@ -152,6 +175,23 @@ public final class ScoreModelFormat {
      * @throws IllegalArgumentException naming the source, the location and the problem
      */
     public static ScoreModel decode(byte[] modelJson, byte[] coefficients, String source) {
+        if (modelJson == null || coefficients == null) {
+            throw bad(source, modelJson == null ? MODEL_JSON : COEFFICIENTS, "no content");
+        }
+        if (modelJson.length > MAX_JSON_BYTES) {
+            throw bad(source, MODEL_JSON, "has " + modelJson.length + " bytes, more than the " + MAX_JSON_BYTES + " allowed");
+        }
+        try {
+            return decodeChecked(modelJson, coefficients, source);
+        } catch (ModelFormatProblem e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A safety net: a content the checks above did not foresee still fails as a format problem.
+            throw bad(source, MODEL_JSON, "invalid content (" + e + ")");
+        }
+    }
+
+    private static ScoreModel decodeChecked(byte[] modelJson, byte[] coefficients, String source) {
         JsonNode root;
         try {
             root = JSON.readTree(modelJson);
@@ -168,7 +208,12 @@ public final class ScoreModelFormat {
             throw bad(source, "format", format == null ? "missing; expected \"" + FORMAT + "\""
                     : "\"" + format + "\" is not supported; this version reads \"" + FORMAT + "\"");
         }
-        int d = positiveInt(root, "dimension", source, 100_000);
+        int d = positiveInt(root, "dimension", source, MAX_DIMENSION);
+        // The whitening alone holds two d x d matrices of numbers, each at least one character and a comma.
+        if (4L * d * d > modelJson.length) {
+            throw bad(source, "dimension", d + " cannot be right: model.json (" + modelJson.length
+                    + " bytes) is too short to hold the whitening of " + d + " x " + d + " numbers");
+        }
         ScoreModel.Target target;
         String t = root.path("target").asText("");
         switch (t) {
@@ -177,8 +222,8 @@ public final class ScoreModelFormat {
             default -> throw bad(source, "target", "expected \"residual\" or \"paper\", got \"" + t + "\"");
         }
         JsonNode cf = root.path("coefficient_file");
-        long doubles = cf.path("doubles").asLong(-1);
-        if (doubles < 0 || 8 * doubles != coefficients.length) {
+        long doubles = cf.path("doubles").isIntegralNumber() ? cf.path("doubles").asLong(-1) : -1;
+        if (doubles < 0 || doubles != coefficients.length / 8 || coefficients.length % 8 != 0) {
             throw bad(source, COEFFICIENTS, "has " + coefficients.length + " bytes but model.json declares "
                     + doubles + " doubles (" + 8 * doubles + " bytes): the file is truncated or does not belong to this model");
         }
@@ -201,6 +246,9 @@ public final class ScoreModelFormat {
             JsonNode levelsNode = root.path("levels");
             if (!levelsNode.isArray() || levelsNode.isEmpty()) {
                 throw bad(source, "levels", "missing or empty");
+            }
+            if (levelsNode.size() > MAX_LEVELS) {
+                throw bad(source, "levels", levelsNode.size() + " levels exceed the limit of " + MAX_LEVELS);
             }
             List<LevelModel> levels = new ArrayList<>();
             for (int l = 0; l < levelsNode.size(); l++) {
@@ -228,7 +276,12 @@ public final class ScoreModelFormat {
         }
         int[] cellOf = new int[cellOfNode.size()];
         for (int i = 0; i < cellOf.length; i++) {
-            cellOf[i] = cellOfNode.get(i).asInt(-1);
+            JsonNode c = cellOfNode.get(i);
+            if (!c.canConvertToInt() || !c.isIntegralNumber() || c.asInt() < 0 || c.asInt() >= cellOf.length) {
+                throw bad(source, where + ".cell_of_component[" + i + "]", "must be a cell index in 0.."
+                        + (cellOf.length - 1) + ", got " + c);
+            }
+            cellOf[i] = c.asInt();
         }
         String gate = ln.path("gate_radius2").asText("");
         double gateRadius2 = "infinity".equals(gate) ? Double.POSITIVE_INFINITY : parseDouble(gate, source, where + ".gate_radius2");
@@ -246,6 +299,11 @@ public final class ScoreModelFormat {
             JsonNode cn = cellsNode.get(c);
             JsonNode fn = cn.path("features");
             String family = fn.path("family").asText("");
+            JsonNode degreeNode = fn.path("degree");
+            if (!degreeNode.canConvertToInt() || !degreeNode.isIntegralNumber() || degreeNode.asInt() < 0
+                    || degreeNode.asInt() > MAX_DEGREE) {
+                throw bad(source, cw + ".features.degree", "must be an integer in 0.." + MAX_DEGREE + ", got " + degreeNode);
+            }
             GaussianMixture cellMixture = cells.subMixture(c);
             // Inner variables: m - 1 ratios of the cell's components (softmax), r projections (projected).
             int inner = switch (family) {
@@ -260,7 +318,7 @@ public final class ScoreModelFormat {
             double[] innerScale = inner == 0 ? null : array(fn, "inner_scale", inner, source, cw + ".features.inner_scale");
             double[] directions = FeatureSpec.PROJECTED.equals(family)
                     ? array(fn, "directions", d * inner, source, cw + ".features.directions") : null;
-            FeatureSpec spec = new FeatureSpec(family, fn.path("degree").asInt(-1),
+            FeatureSpec spec = new FeatureSpec(family, degreeNode.asInt(),
                     array(fn, "center", d, source, cw + ".features.center"),
                     array(fn, "scale", d, source, cw + ".features.scale"), directions, innerCenter, innerScale);
             features[c] = spec.build(noised, cellMixture);
@@ -268,10 +326,10 @@ public final class ScoreModelFormat {
             if (co.isNull() || co.isMissingNode()) {
                 continue;
             }
-            int r = co.path("rows").asInt(-1);
-            long off = co.path("offset").asLong(-1);
-            long count = co.path("count").asLong(-1);
-            if (r < 1 || r > features[c].size() || count != (long) r * d || off < 0 || off + count > doubles) {
+            int r = co.path("rows").canConvertToInt() ? co.path("rows").asInt(-1) : -1;
+            long off = co.path("offset").isIntegralNumber() ? co.path("offset").asLong(-1) : -1;
+            long count = co.path("count").isIntegralNumber() ? co.path("count").asLong(-1) : -1;
+            if (r < 1 || r > features[c].size() || count != (long) r * d || off < 0 || off > doubles - count) {
                 throw bad(source, cw + ".coefficients", "rows " + r + ", offset " + off + ", count " + count
                         + " do not fit the feature map (" + features[c].size() + " features, d = " + d
                         + ") and the coefficient file (" + doubles + " doubles)");
@@ -369,7 +427,7 @@ public final class ScoreModelFormat {
         int k = comps.size();
         double[] w = new double[k];
         double[][] mu = new double[k][];
-        double[][][] q = new double[k][d][];
+        double[][][] q = new double[k][][];
         for (int i = 0; i < k; i++) {
             String where = "crude.components[" + i + "]";
             JsonNode c = comps.get(i);
@@ -382,6 +440,7 @@ public final class ScoreModelFormat {
             if (!cov.isArray() || cov.size() != d) {
                 throw bad(source, where + ".covariance", "must have " + d + " rows");
             }
+            q[i] = new double[d][];
             for (int r = 0; r < d; r++) {
                 q[i][r] = array(cov, r, d, source, where + ".covariance[" + r + "]");
             }
