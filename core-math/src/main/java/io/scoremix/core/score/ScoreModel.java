@@ -44,6 +44,8 @@ public final class ScoreModel implements ScoreFunction {
     private final Target target;
     private final LevelModel[] levels;
     private final double[] logSigma2;
+    /** Every level is one ungated cell and the target is residual: see {@link #scoreOneCell}. */
+    private final boolean sharedBaseline;
     /** Entries of {@link #cellsAtTime} before it is cleared: the sampler and the ODE revisit the same grid. */
     private final int cacheLimit;
     /** Cells of level l restored on the crude mixture noised to a query time t (the baseline at t). */
@@ -71,6 +73,11 @@ public final class ScoreModel implements ScoreFunction {
             }
             logSigma2[l] = Math.log(NoiseSchedule.sigma2(this.levels[l].time));
         }
+        boolean oneCell = target == Target.RESIDUAL;
+        for (LevelModel level : this.levels) {
+            oneCell &= level.cells.count() == 1 && Double.isInfinite(level.cells.gateRadius2());
+        }
+        this.sharedBaseline = oneCell;
     }
 
     @Override
@@ -113,7 +120,73 @@ public final class ScoreModel implements ScoreFunction {
 
     @Override
     public void score(double t, double[] z, int n, double[] out) {
-        interpolate("score", t, z, n, crude.dimension(), out, this::predict);
+        if (sharedBaseline) {
+            scoreOneCell(t, z, n, out);
+        } else {
+            interpolate("score", t, z, n, crude.dimension(), out, this::predict);
+        }
+    }
+
+    /**
+     * {@link #score} when every level is one ungated cell with the residual target (soft gates, the
+     * default): both neighbouring levels' predictions are the crude score at t plus their corrections,
+     * so the crude score, the bulk of the work, is evaluated once instead of twice (measured: the
+     * sampler's throughput on a fitted general-10d model was 0.43 of the exact crude score's).
+     * Equal to the general path up to rounding: {@code (1 - w) b + w b} against {@code b}.
+     */
+    private void scoreOneCell(double t, double[] z, int n, double[] out) {
+        if (!(t > 0)) {
+            throw new IllegalArgumentException("score time must be positive, got " + t);
+        }
+        double ls = Math.log(NoiseSchedule.sigma2(t));
+        int hi = Arrays.binarySearch(logSigma2, ls);
+        int lo;
+        double w;
+        if (hi >= 0) {
+            lo = hi;
+            w = 0;
+        } else {
+            hi = -hi - 1;
+            if (hi == 0 || hi == levels.length) {
+                lo = hi == 0 ? 0 : levels.length - 1;
+                hi = lo;
+                w = 0;
+            } else {
+                lo = hi - 1;
+                w = (ls - logSigma2[lo]) / (logSigma2[hi] - logSigma2[lo]);
+            }
+        }
+        cellsAt(lo, t).subMixture(0).score(z, n, out);
+        addCorrection(levels[lo], z, n, 1 - w, out);
+        if (hi != lo) {
+            addCorrection(levels[hi], z, n, w, out);
+        }
+    }
+
+    /** {@code out += scale * beta^T phi(z)} for a one-cell level's correction (nothing if its coefficients are zero). */
+    private void addCorrection(LevelModel level, double[] z, int n, double scale, double[] out) {
+        double[] beta = level.coefficients[0];
+        if (beta == null || scale == 0) {
+            return;
+        }
+        int d = crude.dimension();
+        FeatureMap f = level.features[0];
+        int p = f.size();
+        int rows = level.rows[0];
+        double[] phi = new double[n * p];
+        f.evaluate(z, n, phi);
+        // out[j] += scale * beta^T phi[j]: rows x d coefficients, row-major.
+        for (int j = 0; j < n; j++) {
+            int po = j * p;
+            int bo = j * d;
+            for (int q = 0; q < rows; q++) {
+                double v = scale * phi[po + q];
+                int qo = q * d;
+                for (int r = 0; r < d; r++) {
+                    out[bo + r] += v * beta[qo + r];
+                }
+            }
+        }
     }
 
     /**
