@@ -16,13 +16,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code scoremix} command line: {@code scoremix <command> [options]}, {@code generate}, {@code fit} and {@code sample}.
+ * The {@code scoremix} command line: {@code scoremix <command> [options]}, with the commands
+ * {@code generate}, {@code fit}, {@code sample}, {@code evaluate}, {@code score} and {@code demo}.
  *
  * <p>Exit codes: {@value #OK} success; {@value #BAD_INPUT} usage error or bad input (one message on
  * stderr saying what is wrong and where; nothing written); {@value #FAILURE} anything else (message
  * and stack trace on stderr). Defaults of options come from the properties file named by the system
- * property {@code scoremix.conf} or the environment variable {@code SCOREMIX_CONF}, if any
- * (see {@link ConfigDefaults}).
+ * property {@code scoremix.conf} or the environment variable {@code SCOREMIX_CONF}, if any, overlaid by
+ * the file of every command's {@code --conf FILE} option; flags win over both (see {@link ConfigDefaults}).
  *
  * <p>{@link #main} exits the JVM; tests call {@link #run(String[], PrintWriter, PrintWriter, Function)},
  * which returns the exit code and never exits or stops a session it did not create.
@@ -80,13 +81,24 @@ public final class Main implements Runnable {
     public static int run(String[] args, PrintWriter out, PrintWriter err, Function<String, SparkSession> sessions) {
         CommandLine cli;
         try {
+            ConfigDefaults defaults = ConfigDefaults.fromEnvironment();
+            String conf = ConfigDefaults.confArgument(args);
+            if (conf != null) {
+                defaults = defaults.overlay(java.nio.file.Path.of(conf));
+            }
             cli = new CommandLine(new Main())
                     .addSubcommand("generate", new GenerateCommand(sessions))
                     .addSubcommand("fit", new FitCommand(sessions))
                     .addSubcommand("sample", new SampleCommand(sessions))
-                    .setOut(out)
+                    .addSubcommand("evaluate", new EvaluateCommand(sessions, defaults))
+                    .addSubcommand("score", new ScoreCommand(sessions, defaults))
+                    .addSubcommand("demo", new DemoCommand(sessions, defaults));
+            for (CommandLine sub : cli.getSubcommands().values()) {
+                sub.addMixin("conf", new ConfOption());
+            }
+            cli.setOut(out)
                     .setErr(err)
-                    .setDefaultValueProvider(ConfigDefaults.fromEnvironment())
+                    .setDefaultValueProvider(defaults)
                     .setParameterExceptionHandler(Main::usageError)
                     .setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, cmd, err));
         } catch (BadInputException e) {
