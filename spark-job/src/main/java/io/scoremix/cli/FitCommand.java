@@ -117,7 +117,8 @@ final class FitCommand implements Callable<Integer> {
         FitConfig config = new FitConfig(input, format, features == null ? List.of() : features, weightColumn, k,
                 model, mode, seed, overwrite, degree, levels, noisesPerRow, deltaValue, horizon, crudeSample,
                 aggregationDepth);
-        FitJob.Result r = new FitJob(config).run(sessions.apply("scoremix fit"));
+        SparkSession spark = sessions.apply("scoremix fit");
+        FitJob.Result r = new FitJob(config).run(spark);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "fit: %d rows x %d features %s, k = %d, mode %s, delta %.4g, %d levels%n", r.rows(),
                 r.features().size(), r.features(), k, mode.name().toLowerCase(Locale.ROOT), r.delta(), r.levels().size());
@@ -134,6 +135,8 @@ final class FitCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "fit: wrote the model to %s in %.1f s (stages: %s)%n", r.model(),
                 r.seconds().get("total"), stages(r));
+        out.printf("fit: report %s%n", io.scoremix.spark.FitReport.tryWrite(spark, config, r.model(),
+                io.scoremix.spark.FitReport.DEFAULT_POINTS));
         return Main.OK;
     }
 
