@@ -33,19 +33,49 @@ public final class Plots {
      * Levels with a non-finite loss are left out.
      */
     public static String levelLosses(double[] t, double[] fit, double[] plugin) {
-        Frame f = new Frame("validation loss per level", "t (log scale)", "DSM loss");
-        double[] lt = new double[t.length];
-        for (int i = 0; i < t.length; i++) {
-            lt[i] = Math.log10(t[i]);
-        }
+        Frame f = new Frame("validation loss per level", "t (log scale)", "DSM loss (log scale)");
+        double[] lt = log10(t);
+        double[] lf = log10(fit);
+        double[] lp = log10(plugin);
         f.rangeX(lt, lt.length);
-        f.rangeY(fit, fit.length);
-        f.rangeY(plugin, plugin.length);
-        f.axes(true, false);
-        f.polyline(lt, plugin, SECOND, "4 3");
-        f.polyline(lt, fit, FIRST, null);
+        f.rangeY(lf, lf.length);
+        f.rangeY(lp, lp.length);
+        f.axes(true, true);
+        f.polyline(lt, lp, SECOND, "4 3");
+        f.polyline(lt, lf, FIRST, null);
         f.legend(new String[] {"fit", "plug-in"}, new String[] {FIRST, SECOND});
         return f.close();
+    }
+
+    /**
+     * The ratio of the fit's validation loss to the plug-in's per level (below 1: the fitted correction
+     * helps), against t on a log axis, with the line at 1.
+     */
+    public static String levelLossRatio(double[] t, double[] fit, double[] plugin) {
+        Frame f = new Frame("validation loss of the fit / of the plug-in", "t (log scale)", "loss ratio");
+        double[] lt = log10(t);
+        double[] ratio = new double[t.length];
+        for (int i = 0; i < t.length; i++) {
+            ratio[i] = fit[i] / plugin[i];
+        }
+        f.rangeX(lt, lt.length);
+        f.rangeY(ratio, ratio.length);
+        f.includeY(1);
+        f.axes(true, false);
+        double[] ones = new double[t.length];
+        Arrays.fill(ones, 1);
+        f.polyline(lt, ones, "#888", "2 2");
+        f.polyline(lt, ratio, FIRST, null);
+        return f.close();
+    }
+
+    /** log10 of each value; non-positive values become NaN (left out of plots). */
+    private static double[] log10(double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] > 0 ? Math.log10(v[i]) : Double.NaN;
+        }
+        return out;
     }
 
     /**
@@ -354,10 +384,22 @@ public final class Plots {
         }
 
         private static String label(double v, boolean log) {
-            if (log) {
-                return "1e" + String.format(Locale.ROOT, "%.3g", v).replaceAll("\\.?0+$", "");
+            return compact(log ? Math.pow(10, v) : v);
+        }
+
+        /** At most 4 significant digits, without trailing zeros ("2", "0.5", "1e-03"). */
+        static String compact(double v) {
+            if (v == 0) {
+                return "0";
             }
-            return String.format(Locale.ROOT, "%.4g", v);
+            double a = Math.abs(v);
+            String s = a >= 1e-3 && a < 1e5 ? String.format(Locale.ROOT, "%.4g", v) : String.format(Locale.ROOT, "%.2e", v);
+            int e = s.indexOf('e');
+            String mantissa = e < 0 ? s : s.substring(0, e);
+            if (mantissa.contains(".")) {
+                mantissa = mantissa.replaceAll("0+$", "").replaceAll("\\.$", "");
+            }
+            return e < 0 ? mantissa : mantissa + s.substring(e);
         }
 
         /** About five round tick values in [lo, hi]. */

@@ -43,6 +43,8 @@ public final class ReportSections {
         report.figure(Plots.levelLosses(t, fit, plugin), "Held-out denoising score-matching loss of the learned score "
                 + "(fit) and of the crude mixture's exact score (plug-in) at each learned level; lower is better. "
                 + fitted + " of " + l + " levels use a fitted correction somewhere.");
+        report.figure(Plots.levelLossRatio(t, fit, plugin), "Ratio of the two losses per level: below 1 where the "
+                + "fitted correction beats the plug-in on held-out noisy samples (levels where it does not keep the plug-in).");
         List<List<String>> rows = new ArrayList<>();
         int step = Math.max(1, l / 10);
         for (int i = 0; i < l; i++) {

@@ -52,6 +52,18 @@ class HtmlReportTest {
     }
 
     @Test
+    void tickLabelsAreCompact() {
+        assertEquals("2", Plots.Frame.compact(2.0));
+        assertEquals("-4", Plots.Frame.compact(-4.0));
+        assertEquals("0.5", Plots.Frame.compact(0.5));
+        assertEquals("0.001", Plots.Frame.compact(1e-3));
+        assertEquals("1.5e-05", Plots.Frame.compact(1.5e-5));
+        assertEquals("1.23e+05", Plots.Frame.compact(123456));
+        assertEquals("0", Plots.Frame.compact(0));
+        assertEquals(List.of(0.0, 2.0, 4.0, 6.0, 8.0, 10.0), Plots.Frame.ticks(0, 10));
+    }
+
+    @Test
     void histogramIsADensity() throws Exception {
         // The bar heights integrate to the fraction of the finite points inside the bins.
         int n = 10_000;
