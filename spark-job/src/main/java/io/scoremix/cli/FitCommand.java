@@ -42,8 +42,17 @@ final class FitCommand implements Callable<Integer> {
             description = "Feature columns. Default: every numeric column (CSV: every column) except the weight column.")
     List<String> features;
 
+    @Option(names = "--vector-col", paramLabel = "COLUMN",
+            description = "A Spark ML vector column holding the features (instead of --features).")
+    String vectorColumn;
+
     @Option(names = "--weight-col", paramLabel = "COLUMN", description = "Column of non-negative row weights.")
     String weightColumn;
+
+    @Option(names = "--bad-rows", paramLabel = "fail|skip", defaultValue = "fail",
+            description = "fail: the first bad row stops the job (exit 2, file, row and problem named); skip: bad "
+                    + "rows are skipped and counted per problem kind (log, provenance). Default: ${DEFAULT-VALUE}.")
+    String badRows;
 
     @Option(names = "--k", required = true, paramLabel = "K", description = "Number of mixture components, 1..rows.")
     int k;
@@ -93,6 +102,20 @@ final class FitCommand implements Callable<Integer> {
             description = "Depth of the tree reduction of the score moments. Default: ${DEFAULT-VALUE}.")
     int aggregationDepth;
 
+    @Option(names = "--crude-iterations", paramLabel = "N", defaultValue = "" + FitConfig.DEFAULT_CRUDE_ITERATIONS,
+            description = "At most N EM iterations over all rows (distributed) after the crude mixture is fitted on "
+                    + "the sample; 0 keeps the sample's mixture. Default: ${DEFAULT-VALUE}.")
+    int crudeIterations;
+
+    @Option(names = "--no-cache", defaultValue = "false",
+            description = "Read the input again in every pass instead of keeping the parsed rows in Spark's cache.")
+    boolean noCache;
+
+    @Option(names = "--memory-budget-mb", paramLabel = "MB", defaultValue = "" + (FitConfig.DEFAULT_MEMORY_BUDGET >> 20),
+            description = "Memory for one task's regression accumulators; levels are split into groups (one pass "
+                    + "each) when all do not fit. Default: ${DEFAULT-VALUE}.")
+    long memoryBudgetMb;
+
     private final Function<String, SparkSession> sessions;
 
     FitCommand(Function<String, SparkSession> sessions) {
@@ -114,9 +137,13 @@ final class FitCommand implements Callable<Integer> {
                 throw new BadInputException("--delta must be a number in (0, 1) or auto (got '" + delta + "')");
             }
         }
+        if (memoryBudgetMb < 1 || memoryBudgetMb > (Long.MAX_VALUE >> 20)) {
+            throw new BadInputException("--memory-budget-mb must be at least 1 (got " + memoryBudgetMb + ")");
+        }
         FitConfig config = new FitConfig(input, format, features == null ? List.of() : features, weightColumn, k,
                 model, mode, seed, overwrite, degree, levels, noisesPerRow, deltaValue, horizon, crudeSample,
-                aggregationDepth);
+                aggregationDepth, vectorColumn, FitConfig.BadRows.parse(badRows), crudeIterations, !noCache,
+                memoryBudgetMb << 20);
         SparkSession spark = sessions.apply("scoremix fit");
         FitJob.Result r = new FitJob(config).run(spark);
         PrintWriter out = spec.commandLine().getOut();
@@ -132,6 +159,9 @@ final class FitCommand implements Callable<Integer> {
             LearningPlan.LevelReport lr = r.levels().get(l);
             out.printf(Locale.ROOT, "%8d %10.4g %6d %7d %14.6g %14.6g%n", l, lr.time(), lr.cells(), lr.fittedCells(),
                     lr.fitLoss(), lr.pluginLoss());
+        }
+        if (!r.skippedRows().isEmpty()) {
+            out.printf(Locale.ROOT, "fit: skipped bad rows %s%n", r.skippedRows());
         }
         out.printf(Locale.ROOT, "fit: wrote the model to %s in %.1f s (stages: %s)%n", r.model(),
                 r.seconds().get("total"), stages(r));

@@ -33,15 +33,49 @@ import java.util.Objects;
  * @param horizon          the diffusion horizon T, in [1, 50]
  * @param crudeSample      the crude mixture is fitted on a driver-side sample of about this many rows
  * @param aggregationDepth depth of the tree aggregation of the score moments, at least 1
+ * @param vectorColumn     a Spark ML vector column holding the features (instead of numeric columns), or
+ *                         null; excludes {@code features}
+ * @param badRows          what a bad row does: stop the job ({@link BadRows#FAIL}) or get skipped and
+ *                         counted ({@link BadRows#SKIP})
+ * @param crudeIterations  the most EM iterations over all rows (distributed) after the crude mixture was
+ *                         fitted on the driver sample, 0..1000; 0 keeps the sample's mixture
+ * @param cacheInput       whether the parsed rows are kept in Spark's block cache (memory, then disk)
+ *                         between the passes, instead of reading the input again in every pass
+ * @param memoryBudget     bytes the score-moment accumulators of one task may take; when all levels need
+ *                         more, the levels are split into groups with one pass each
  */
 public record FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
                         String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
-                        int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth)
+                        int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth,
+                        String vectorColumn, BadRows badRows, int crudeIterations, boolean cacheInput,
+                        long memoryBudget)
         implements Serializable {
 
+    /** What {@code fit} does with a bad row (a missing or non-numeric value, NaN, a bad weight, ...). */
+    public enum BadRows {
+        /** The first bad row stops the job with a message naming its file, row and problem (the default). */
+        FAIL,
+        /** Bad rows are skipped and counted per problem kind; the counts go to the log, provenance and result. */
+        SKIP;
+
+        /** fail or skip, case-insensitively. */
+        public static BadRows parse(String name) {
+            String key = name == null ? "" : name.trim().toUpperCase(java.util.Locale.ROOT);
+            for (BadRows b : values()) {
+                if (b.name().equals(key)) {
+                    return b;
+                }
+            }
+            throw new BadInputException("unknown --bad-rows value '" + name + "' (expected fail or skip)");
+        }
+    }
+
     public static final long DEFAULT_SEED = 42L;
-    public static final int DEFAULT_CRUDE_SAMPLE = 200_000;
+    public static final int DEFAULT_CRUDE_SAMPLE = 20_000;
     public static final int DEFAULT_AGGREGATION_DEPTH = 2;
+    public static final int DEFAULT_CRUDE_ITERATIONS = 20;
+    /** The default memory budget of the score-moment accumulators: LearnerConfig's (1 GiB). */
+    public static final long DEFAULT_MEMORY_BUDGET = 1L << 30;
 
     private static final long serialVersionUID = 1L;
 
@@ -75,6 +109,22 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         if (crudeSample < 2) {
             throw new BadInputException("crude-sample must be at least 2 (got " + crudeSample + ")");
         }
+        if (vectorColumn != null && vectorColumn.isBlank()) {
+            vectorColumn = null;
+        }
+        if (vectorColumn != null && !features.isEmpty()) {
+            throw new BadInputException("give either --features or --vector-col, not both");
+        }
+        if (vectorColumn != null && vectorColumn.equals(weightColumn)) {
+            throw new BadInputException("the weight column '" + weightColumn + "' is also the vector column");
+        }
+        Objects.requireNonNull(badRows, "badRows");
+        if (crudeIterations < 0 || crudeIterations > 1000) {
+            throw new BadInputException("crude-iterations must be in 0..1000 (got " + crudeIterations + ")");
+        }
+        if (memoryBudget < 1) {
+            throw new BadInputException("the memory budget must be positive (got " + memoryBudget + " bytes)");
+        }
         if (aggregationDepth < 1) {
             throw new BadInputException("aggregation depth must be at least 1 (got " + aggregationDepth + ")");
         }
@@ -84,6 +134,15 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
+    }
+
+    /** The settings of the first version (no vector column, bad rows fail, the default iterations, cache and budget). */
+    public FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
+                     String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
+                     int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth) {
+        this(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels, noisesPerRow,
+                delta, horizon, crudeSample, aggregationDepth, null, BadRows.FAIL, DEFAULT_CRUDE_ITERATIONS, true,
+                DEFAULT_MEMORY_BUDGET);
     }
 
     /** Defaults for everything but the input, k and the model directory. */
@@ -104,43 +163,78 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     /** This config with other feature columns. */
     public FitConfig withFeatures(List<String> value) {
         return new FitConfig(input, format, value, weightColumn, k, model, mode, seed, overwrite, degree, levels,
-                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config reading another format. */
     public FitConfig withFormat(InputFormat value) {
         return new FitConfig(input, value, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
-                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config with a weight column (null for none). */
     public FitConfig withWeightColumn(String value) {
         return new FitConfig(input, format, features, value, k, model, mode, seed, overwrite, degree, levels,
-                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config with another model directory and overwrite flag. */
     public FitConfig withModel(String value, boolean replace) {
         return new FitConfig(input, format, features, weightColumn, k, value, mode, seed, replace, degree, levels,
-                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config with other learner knobs. */
     public FitConfig withLearner(LearnerConfig.Mode m, int deg, int lev, int noises, double del, double hor) {
         return new FitConfig(input, format, features, weightColumn, k, model, m, seed, overwrite, deg, lev, noises,
-                del, hor, crudeSample, aggregationDepth);
+                del, hor, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config with another seed. */
     public FitConfig withSeed(long value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, value, overwrite, degree, levels,
-                noisesPerRow, delta, horizon, crudeSample, aggregationDepth);
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
+                crudeIterations, cacheInput, memoryBudget);
     }
 
     /** This config with another crude sample size and aggregation depth. */
     public FitConfig withAggregation(int sample, int depth) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
-                noisesPerRow, delta, horizon, sample, depth);
+                noisesPerRow, delta, horizon, sample, depth, vectorColumn, badRows, crudeIterations,
+                cacheInput, memoryBudget);
+    }
+
+    /** This config reading the features from a Spark ML vector column (null: numeric columns). */
+    public FitConfig withVectorColumn(String value) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, value, badRows, crudeIterations, cacheInput,
+                memoryBudget);
+    }
+
+    /** This config with another bad-row policy. */
+    public FitConfig withBadRows(BadRows value) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, value, crudeIterations,
+                cacheInput, memoryBudget);
+    }
+
+    /** This config with another cap on the distributed crude EM iterations (0: none). */
+    public FitConfig withCrudeIterations(int value) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, value, cacheInput,
+                memoryBudget);
+    }
+
+    /** This config with input caching on or off, and another memory budget of the score-moment accumulators. */
+    public FitConfig withResources(boolean cache, long budgetBytes) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
+                cache, budgetBytes);
     }
 
     /**
@@ -157,7 +251,9 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     private static LearnerConfig learner(int k, LearnerConfig.Mode mode, int degree, int levels, int noisesPerRow,
                                          double delta, double horizon, long seed) {
         return LearnerConfig.builder(k).mode(mode).degree(degree).levels(levels).noisesPerRow(noisesPerRow)
-                .delta(delta).horizon(horizon).seed(seed).build();
+                .delta(delta).horizon(horizon).seed(seed)
+                // FitJob checks its own budget (memoryBudget) and splits the levels into groups instead.
+                .memoryBudgetBytes(Long.MAX_VALUE).build();
     }
 
     /** Every setting, for model.json and the provenance record. */
@@ -177,6 +273,11 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         m.put("horizon", horizon);
         m.put("crude_sample", crudeSample);
         m.put("aggregation_depth", aggregationDepth);
+        m.put("vector_column", vectorColumn);
+        m.put("bad_rows", badRows.name().toLowerCase(Locale.ROOT));
+        m.put("crude_iterations", crudeIterations);
+        m.put("cache_input", cacheInput);
+        m.put("memory_budget_bytes", memoryBudget);
         return m;
     }
 }

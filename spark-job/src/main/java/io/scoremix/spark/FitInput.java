@@ -6,6 +6,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
@@ -87,6 +91,9 @@ final class FitInput {
         if (weight != null) {
             requireColumn(raw, weight, "weight column", available, config);
         }
+        if (config.vectorColumn() != null) {
+            return ofVector(raw, config, weight, available);
+        }
         List<String> features = new ArrayList<>();
         if (config.features().isEmpty()) {
             for (StructField f : raw.schema().fields()) {
@@ -119,7 +126,55 @@ final class FitInput {
         columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
         Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
         RowParser parser = new RowParser(features.toArray(new String[0]), kinds, weight, weightKind, csv,
-                config.input());
+                config.input(), null);
+        return new FitInput(frame, List.copyOf(features), weight, parser);
+    }
+
+    /**
+     * A Spark ML vector column as the features: its size from the column's ML attribute metadata when
+     * present (as VectorAssembler writes it), else from the first non-null row (a one-row read). The
+     * features are named {@code <column>_0 .. <column>_{d-1}}.
+     */
+    private static FitInput ofVector(Dataset<Row> raw, FitConfig config, String weight, List<String> available) {
+        String name = config.vectorColumn();
+        if (!available.contains(name)) {
+            throw new BadInputException("the vector column '" + name + "' is not in the input " + config.input()
+                    + "; its columns are: " + describe(raw));
+        }
+        StructField field = raw.schema().apply(name);
+        if (!(field.dataType() instanceof VectorUDT)) {
+            throw new BadInputException("the vector column '" + name + "' of " + config.input() + " has type "
+                    + field.dataType().simpleString() + "; it must be a Spark ML vector");
+        }
+        int d = AttributeGroup.fromStructField(field).size();
+        if (d < 0) {
+            List<Row> first = raw.select(raw.col(quote(name))).where(raw.col(quote(name)).isNotNull()).limit(1)
+                    .collectAsList();
+            if (first.isEmpty()) {
+                throw new BadInputException("the vector column '" + name + "' of " + config.input()
+                        + " has no non-null value");
+            }
+            d = ((Vector) first.get(0).get(0)).size();
+        }
+        if (d < 1) {
+            throw new BadInputException("the vector column '" + name + "' of " + config.input() + " holds empty vectors");
+        }
+        List<String> features = new ArrayList<>(d);
+        for (int i = 0; i < d; i++) {
+            features.add(name + "_" + i);
+        }
+        List<Column> columns = new ArrayList<>();
+        columns.add(raw.col(quote(name)));
+        int weightKind = -1;
+        if (weight != null) {
+            columns.add(raw.col(quote(weight)));
+            weightKind = kindOf(raw, weight);
+        }
+        columns.add(functions.input_file_name().as(FILE_COLUMN));
+        columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
+        Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
+        RowParser parser = new RowParser(features.toArray(new String[0]), null, weight, weightKind, false,
+                config.input(), name);
         return new FitInput(frame, List.copyOf(features), weight, parser);
     }
 
@@ -201,19 +256,31 @@ final class FitInput {
         private final int weightKind;
         private final boolean csv;
         private final String source;
+        private final String vector;
 
-        /** @param source names the input when a row has no file (an in-memory Dataset) */
-        RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv, String source) {
+        /**
+         * @param kinds  per feature column {@link #NUMBER} or {@link #TEXT}; null with a vector column
+         * @param source names the input when a row has no file (an in-memory Dataset)
+         * @param vector the Spark ML vector column holding all features, or null for one column per feature
+         */
+        RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv, String source,
+                  String vector) {
             this.names = names;
             this.kinds = kinds;
             this.weight = weight;
             this.weightKind = weightKind;
             this.csv = csv;
             this.source = source;
+            this.vector = vector;
         }
 
         int dimension() {
             return names.length;
+        }
+
+        /** Columns of a row holding features and weight (the file name and split start follow them). */
+        int columns() {
+            return (vector == null ? names.length : 1) + (weight == null ? 0 : 1);
         }
 
         boolean weighted() {
@@ -226,27 +293,68 @@ final class FitInput {
          * @return null if the row is good, else what is wrong with it
          */
         String parse(Row row, double[] x, int off, double[] w, int j) {
+            return parse(row, x, off, w, j, null);
+        }
+
+        /**
+         * {@link #parse(Row, double[], int, double[], int)}, also storing the kind of problem in
+         * {@code kind[0]} when {@code kind} is not null and the row is bad.
+         */
+        String parse(Row row, double[] x, int off, double[] w, int j, Problem[] kind) {
             int d = names.length;
-            for (int r = 0; r < d; r++) {
-                Object v = row.get(r);
-                String problem = value(v, kinds[r], x, off + r);
-                if (problem != null) {
-                    return "column '" + names[r] + "' " + problem;
+            int next;
+            if (vector != null) {
+                Object v = row.get(0);
+                if (v == null) {
+                    return bad(kind, Problem.EMPTY, "vector column '" + vector + "' is empty (null)");
                 }
-                if (!Double.isFinite(x[off + r])) {
-                    return "column '" + names[r] + "' is " + x[off + r] + " (features must be finite)";
+                Vector vec = (Vector) v;
+                if (vec.size() != d) {
+                    return bad(kind, Problem.WRONG_LENGTH, "vector column '" + vector + "' holds " + vec.size()
+                            + " values, expected " + d);
                 }
+                double[] values = vec instanceof DenseVector dense ? dense.values() : vec.toArray();
+                for (int r = 0; r < d; r++) {
+                    if (!Double.isFinite(values[r])) {
+                        return bad(kind, Problem.NOT_FINITE, "vector column '" + vector + "' value " + r + " is "
+                                + values[r] + " (features must be finite)");
+                    }
+                }
+                System.arraycopy(values, 0, x, off, d);
+                next = 1;
+            } else {
+                for (int r = 0; r < d; r++) {
+                    Object v = row.get(r);
+                    String problem = value(v, kinds[r], x, off + r);
+                    if (problem != null) {
+                        return bad(kind, v == null || problem.startsWith("is empty") ? Problem.EMPTY
+                                : Problem.NOT_A_NUMBER, "column '" + names[r] + "' " + problem);
+                    }
+                    if (!Double.isFinite(x[off + r])) {
+                        return bad(kind, Problem.NOT_FINITE, "column '" + names[r] + "' is " + x[off + r]
+                                + " (features must be finite)");
+                    }
+                }
+                next = d;
             }
             if (weight != null) {
-                String problem = value(row.get(d), weightKind, w, j);
+                String problem = value(row.get(next), weightKind, w, j);
                 if (problem != null) {
-                    return "weight column '" + weight + "' " + problem;
+                    return bad(kind, Problem.BAD_WEIGHT, "weight column '" + weight + "' " + problem);
                 }
                 if (!Double.isFinite(w[j]) || w[j] < 0) {
-                    return "weight column '" + weight + "' is " + w[j] + " (weights must be finite and non-negative)";
+                    return bad(kind, Problem.BAD_WEIGHT, "weight column '" + weight + "' is " + w[j]
+                            + " (weights must be finite and non-negative)");
                 }
             }
             return null;
+        }
+
+        private static String bad(Problem[] kind, Problem problem, String message) {
+            if (kind != null) {
+                kind[0] = problem;
+            }
+            return message;
         }
 
         private static String value(Object v, int kind, double[] out, int i) {
@@ -281,6 +389,31 @@ final class FitInput {
         }
     }
 
+    /** The kinds of bad row that {@code --bad-rows skip} counts. */
+    enum Problem {
+        /** A missing (null) or empty value. */
+        EMPTY("empty"),
+        /** Text that is not a decimal number. */
+        NOT_A_NUMBER("not_a_number"),
+        /** A NaN or infinite feature. */
+        NOT_FINITE("not_finite"),
+        /** A weight that is missing, not a number, negative or not finite. */
+        BAD_WEIGHT("bad_weight"),
+        /** A vector of another size than the first one. */
+        WRONG_LENGTH("wrong_length");
+
+        private final String id;
+
+        Problem(String id) {
+            this.id = id;
+        }
+
+        /** The name in logs, provenance and results. */
+        String id() {
+            return id;
+        }
+    }
+
     /**
      * The first bad row of a partition: its partition and position there, its file, the byte where the
      * file's split starts and its 1-based row number in that split, and the problem.
@@ -301,6 +434,10 @@ final class FitInput {
         private final double[] x;
         private final double[] w;
         private final int capacity;
+        private final boolean skip;
+        private final long[] skipped = new long[Problem.values().length];
+        private final Problem[] kind = new Problem[1];
+        private BadRow firstSkipped;
         private String file = "";
         private long splitStart = -1;
         private long rowInSplit;
@@ -308,10 +445,16 @@ final class FitInput {
         private BadRow bad;
 
         Blocks(Iterator<Row> rows, RowParser parser, int partition, int blockRows) {
+            this(rows, parser, partition, blockRows, false);
+        }
+
+        /** @param skip whether bad rows are skipped and counted ({@link #skipped()}) instead of stopping */
+        Blocks(Iterator<Row> rows, RowParser parser, int partition, int blockRows, boolean skip) {
             this.rows = rows;
             this.parser = parser;
             this.partition = partition;
-            this.fileIndex = parser.dimension() + (parser.weighted() ? 1 : 0);
+            this.skip = skip;
+            this.fileIndex = parser.columns();
             this.capacity = blockRows;
             this.x = new double[blockRows * parser.dimension()];
             this.w = parser.weighted() ? new double[blockRows] : null;
@@ -334,8 +477,15 @@ final class FitInput {
                     rowInSplit = 0;
                 }
                 rowInSplit++;
-                String problem = parser.parse(row, x, m * d, w, m);
+                String problem = parser.parse(row, x, m * d, w, m, kind);
                 if (problem != null) {
+                    if (skip) {
+                        skipped[kind[0].ordinal()]++;
+                        if (firstSkipped == null) {
+                            firstSkipped = new BadRow(partition, position, f, splitStart, rowInSplit, problem);
+                        }
+                        continue;
+                    }
                     bad = new BadRow(partition, position, f, splitStart, rowInSplit, problem);
                     return m;
                 }
@@ -358,6 +508,16 @@ final class FitInput {
         /** Good rows read so far. */
         long position() {
             return position;
+        }
+
+        /** Rows skipped so far, per {@link Problem} ordinal (all zero unless skipping). */
+        long[] skipped() {
+            return skipped.clone();
+        }
+
+        /** The first skipped row, or null. */
+        BadRow firstSkipped() {
+            return firstSkipped;
         }
 
         /** The bad row that stopped the reading, or null. */

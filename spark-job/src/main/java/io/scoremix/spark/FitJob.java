@@ -1,7 +1,10 @@
 package io.scoremix.spark;
 
 import io.scoremix.core.mixture.CrudeMixture;
+import io.scoremix.core.mixture.CrudeMixtureConfig;
 import io.scoremix.core.mixture.CrudeMixtureResult;
+import io.scoremix.core.mixture.EmStatistics;
+import io.scoremix.core.mixture.GaussianMixture;
 import io.scoremix.core.mixture.Moments;
 import io.scoremix.core.mixture.Whitening;
 import io.scoremix.core.random.CounterRandom;
@@ -16,12 +19,14 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.UUID;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
@@ -32,6 +37,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,18 +52,26 @@ import org.slf4j.LoggerFactory;
  * Every executor pass calls {@link FaultInjection#check} (stages {@code moments}, {@code crude},
  * {@code score}), which does nothing unless a test sets {@value FaultInjection#KEY}. Stages:
  * <ol>
- *   <li>Pass 1 (validation and moments): every partition parses its rows (features finite, weights finite
- *       and non-negative; the first bad row of the input stops the job with {@link BadInputException}
- *       naming its file, row and problem), counts them and adds them to a {@link Moments}; the driver
- *       merges the per-partition moments in partition order and builds the {@link Whitening}.</li>
- *   <li>Crude mixture on the driver, from a deterministic sample of about {@code crudeSample} rows (all
- *       rows when there are fewer): row r is kept when the counter-based uniform of (seed, r) is below
- *       crudeSample / rows. Distributed EM is a later step.</li>
- *   <li>The {@link LearningPlan} on the driver; its inputs go to the executors as a {@link PlanShipment}.</li>
- *   <li>Pass 2 (score moments): every partition whitens its rows in blocks and calls
- *       {@link LearningPlan#accumulate} with global row keys, the per-partition
- *       {@link ScoreMoments} are merged by {@link OrderedAggregate}, and the driver solves.</li>
- *   <li>The model folder (model.json, coefficients.bin, _scoremix.json) is written atomically.</li>
+ *   <li>Reading: every partition's rows are parsed once into blocks of {@value #BLOCK_ROWS} rows (features
+ *       finite, weights finite and non-negative; with {@code --bad-rows fail} the first bad row of the
+ *       input stops the job with {@link BadInputException} naming its file, row and problem, with
+ *       {@code skip} bad rows are dropped and counted per kind). The blocks are kept in Spark's cache
+ *       (memory, then disk; {@code cacheInput}) for all later passes, so the input is read once.</li>
+ *   <li>Pass 1 (moments): each partition counts its rows and adds them to a {@link Moments}; the driver
+ *       merges them in partition order and builds the {@link Whitening}.</li>
+ *   <li>Crude mixture: the candidates (initialisations) run on the driver on a deterministic sample of
+ *       about {@code crudeSample} rows (row r is kept when the counter-based uniform of (seed, r) is
+ *       below crudeSample / rows); when that is not every row, the winner is refined by EM over all rows
+ *       ({@link #distributedEm}: one pass per iteration, {@link EmStatistics} merged in partition order,
+ *       at most {@code crudeIterations}).</li>
+ *   <li>The {@link LearningPlan} on the driver; its inputs go to the executors as a {@link PlanShipment}.
+ *       The levels are split into groups whose accumulators fit {@code memoryBudget} (usually one).</li>
+ *   <li>Pass 2 (score moments), once per level group: every partition whitens its blocks and calls
+ *       {@link LearningPlan#accumulate} with global row keys; the per-partition {@link ScoreMoments}
+ *       are merged by {@link OrderedAggregate}, the groups' moments merged (each holds only its own
+ *       levels, so the sum is exact), and the driver solves.</li>
+ *   <li>The model folder (model.json, coefficients.bin, _scoremix.json) is written atomically
+ *       ({@link #run} only).</li>
  * </ol>
  *
  * <p>Row keys. The key of a row is its index in the input's read order: the rows of partition p have
@@ -76,6 +90,13 @@ public final class FitJob {
     /** The stream of the crude-sample draws (the seed keys the generator): "crudesmp" in ASCII. */
     static final long CRUDE_SAMPLE_TAG = 0x6372756465736D70L;
 
+    /**
+     * EM tolerance (change of the mean log-likelihood per row) and iteration cap of the crude candidates
+     * on the driver sample when EM over all rows follows: they only have to rank the initialisations.
+     */
+    static final double CANDIDATE_TOLERANCE = 1e-4;
+    static final int CANDIDATE_MAX_ITERATIONS = 100;
+
     private static final Logger LOG = LoggerFactory.getLogger(FitJob.class);
 
     private final FitConfig config;
@@ -87,10 +108,13 @@ public final class FitJob {
 
     /**
      * What a run did: the qualified model directory, the features, the number and total weight of the
-     * rows, the partitions, the chosen delta, the per-level report and the stage timings.
+     * rows used, the partitions, the chosen delta, the per-level report, the stage timings, the rows
+     * skipped per problem kind ({@code --bad-rows skip}; empty otherwise) and the number of level groups
+     * (passes of the score moments).
      */
     public record Result(String model, List<String> features, long rows, double weight, int partitions,
-                         double delta, List<LearningPlan.LevelReport> levels, Map<String, Double> seconds) {
+                         double delta, List<LearningPlan.LevelReport> levels, Map<String, Double> seconds,
+                         Map<String, Long> skippedRows, int levelGroups) {
     }
 
     /**
@@ -100,7 +124,8 @@ public final class FitJob {
      */
     public record Fitted(ScoreModel model, Map<String, Object> metadata, CrudeMixtureResult crude,
                          List<String> features, long rows, double weight, int partitions, double delta,
-                         List<LearningPlan.LevelReport> levels, Map<String, Double> seconds) {
+                         List<LearningPlan.LevelReport> levels, Map<String, Double> seconds,
+                         Map<String, Long> skippedRows, int levelGroups) {
     }
 
     /**
@@ -149,6 +174,8 @@ public final class FitJob {
                     .put("settings", config.describe())
                     .put("features", fitted.features())
                     .put("rows", fitted.rows())
+                    .put("skipped_rows", fitted.skippedRows())
+                    .put("level_groups", fitted.levelGroups())
                     .put("partitions", fitted.partitions())
                     .put("output", output.target().toString())
                     .put("spark", Map.of("master", sc.master(), "applicationId", sc.applicationId()))
@@ -162,7 +189,8 @@ public final class FitJob {
             LOG.info(String.format(Locale.ROOT, "fit: wrote the model of %d rows x %d features to %s in %.1f s",
                     fitted.rows(), fitted.features().size(), output.target(), seconds.get("total")));
             return new Result(output.target().toString(), fitted.features(), fitted.rows(), fitted.weight(),
-                    fitted.partitions(), fitted.delta(), fitted.levels(), seconds);
+                    fitted.partitions(), fitted.delta(), fitted.levels(), seconds, fitted.skippedRows(),
+                    fitted.levelGroups());
         } catch (IOException e) {
             throw new UncheckedIOException("fit: writing " + output.target() + " failed: " + e.getMessage(), e);
         } finally {
@@ -187,12 +215,18 @@ public final class FitJob {
         Map<String, Double> seconds = new LinkedHashMap<>();
         String jobGroup = "scoremix-fit-" + UUID.randomUUID();
         Broadcast<PlanShipment> broadcast = null;
+        // The parsed rows, read once and kept (memory, then disk) for the later passes.
+        JavaRDD<Block> blocks = rows.mapPartitionsWithIndex(
+                new ParseBlocks(parser, config.badRows() == FitConfig.BadRows.SKIP), true);
+        if (config.cacheInput()) {
+            blocks = blocks.persist(StorageLevel.MEMORY_AND_DISK());
+        }
         sc.setJobGroup(jobGroup, "scoremix fit " + config.input(), false);
         try {
             // Pass 1: validate, count and moments per partition.
             long t = System.nanoTime();
-            List<PartitionMoments> stats = new ArrayList<>(rows.mapPartitionsWithIndex(
-                    new MomentsPass(parser, faults), true).collect());
+            List<PartitionMoments> stats = new ArrayList<>(blocks.mapPartitionsWithIndex(
+                    new MomentsPass(d, faults), true).collect());
             stats.sort(Comparator.comparingInt(PartitionMoments::partition));
             for (PartitionMoments s : stats) {
                 if (s.bad() != null) {
@@ -201,16 +235,32 @@ public final class FitJob {
             }
             long[] offsets = new long[partitions + 1];
             Moments moments = new Moments(d);
+            Map<String, Long> skipped = new LinkedHashMap<>();
+            FitInput.BadRow firstSkipped = null;
             for (PartitionMoments s : stats) {
                 offsets[s.partition() + 1] = s.rows();
                 moments.merge(s.moments());
+                for (FitInput.Problem kind : FitInput.Problem.values()) {
+                    long c = s.skipped()[kind.ordinal()];
+                    if (c > 0) {
+                        skipped.merge(kind.id(), c, Long::sum);
+                    }
+                }
+                if (firstSkipped == null) {
+                    firstSkipped = s.firstSkipped();
+                }
             }
             for (int p = 0; p < partitions; p++) {
                 offsets[p + 1] += offsets[p];
             }
             long n = offsets[partitions];
+            if (!skipped.isEmpty()) {
+                LOG.warn("fit: skipped {} bad rows of {} ({}); the first: {}", skipped.values().stream()
+                        .mapToLong(Long::longValue).sum(), config.input(), skipped, parser.message(firstSkipped));
+            }
             if (n < 2) {
-                throw new BadInputException("the input " + config.input() + " has " + n + " rows; fit needs at least 2");
+                throw new BadInputException("the input " + config.input() + " has " + n + " rows"
+                        + (skipped.isEmpty() ? "" : " after skipping " + skipped) + "; fit needs at least 2");
             }
             if (config.k() > n) {
                 throw new BadInputException("k = " + config.k() + " exceeds the number of rows of " + config.input()
@@ -220,24 +270,39 @@ public final class FitJob {
                 throw new BadInputException("the weights of column '" + input.weight() + "' sum to " + moments.weight()
                         + "; at least one row needs a positive weight");
             }
-            Whitening whitening = Whitening.of(moments);
+            Whitening whitening;
+            try {
+                whitening = Whitening.of(moments);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("the rows of " + config.input() + " cannot be whitened: " + e.getMessage(), e);
+            }
             seconds.put("moments", lap(t));
             LOG.info("fit: pass 1 read {} rows (total weight {}) in {} partitions", n, moments.weight(), partitions);
 
-            // Crude mixture on a driver-side sample.
+            // Crude mixture: candidates on a driver-side sample, then EM over all rows.
             t = System.nanoTime();
             LearnerConfig learner = config.learnerConfig(Double.NaN);
-            Sample sample = crudeSample(rows, parser, offsets, n, faults);
+            Sample sample = crudeSample(blocks, offsets, n, d, parser.weighted(), faults);
+            boolean refine = config.crudeIterations() > 0 && sample.rows() < n;
+            // The candidates only have to be good enough to choose among them when EM over all rows follows.
+            CrudeMixtureConfig crudeConfig = refine ? learner.crude().toBuilder().tolerance(CANDIDATE_TOLERANCE)
+                    .maxIterations(CANDIDATE_MAX_ITERATIONS).build() : learner.crude();
             CrudeMixtureResult crude;
             try {
-                crude = CrudeMixture.fit(sample.x(), sample.rows(), d, sample.w(), learner.crude());
+                crude = CrudeMixture.fit(sample.x(), sample.rows(), d, sample.w(), crudeConfig);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("the crude mixture cannot be fitted on " + sample.rows() + " sampled rows of "
                         + config.input() + ": " + e.getMessage(), e);
             }
-            seconds.put("crude", lap(t));
+            seconds.put("crude_sample", lap(t));
             LOG.info("fit: crude mixture on {} of {} rows: {} EM iterations after selection, mean log-likelihood {}",
                     sample.rows(), n, crude.finalIterations(), crude.meanLogLikelihood());
+            if (refine) {
+                long te = System.nanoTime();
+                crude = distributedEm(blocks, crude, whitening, learner, faults);
+                seconds.put("crude_em", lap(te));
+            }
+            seconds.put("crude", lap(t));
 
             // The plan, on the driver; the executors rebuild it from its inputs.
             t = System.nanoTime();
@@ -249,22 +314,32 @@ public final class FitJob {
             }
             PlanShipment shipment = new PlanShipment(config, chosen.delta(), whitening, crude.mixture());
             LearningPlan plan = shipment.plan();
+            int[][] counts = plan.featureCounts();
+            List<int[]> groups = levelGroups(counts, d, config.memoryBudget());
             broadcast = jsc.broadcast(shipment);
             final Broadcast<PlanShipment> shipped = broadcast;
             seconds.put("plan", lap(t));
-            long bytes = ScoreMoments.workingBytes(plan.featureCounts(), d);
-            LOG.info(String.format(Locale.ROOT, "fit: plan with %d levels, delta %.4g; pass 2 accumulators up to %.3f MiB per task",
-                    plan.times().length, plan.delta(), bytes / 1048576.0));
+            LOG.info(String.format(Locale.ROOT, "fit: plan with %d levels, delta %.4g; pass 2 accumulators %.3f MiB "
+                    + "per task in all, budget %.1f MiB: %d level group(s) %s", plan.times().length, plan.delta(),
+                    ScoreMoments.workingBytes(counts, d) / 1048576.0, config.memoryBudget() / 1048576.0, groups.size(),
+                    describeGroups(groups)));
 
-            // Pass 2: score moments of every level, reduced in partition order.
+            // Pass 2: score moments of every level (one pass per level group), reduced in partition order.
             t = System.nanoTime();
-            ScoreMoments total;
-            try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, "fit pass 2", partitions, n,
-                    p -> offsets[p + 1] - offsets[p], LOG::info,
-                    sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
-                JavaRDD<ScoreMoments> perPartition = rows.mapPartitionsWithIndex(
-                        new ScorePass(parser, shipped, offsets, faults), true);
-                total = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
+            ScoreMoments total = null;
+            for (int[] group : groups) {
+                String label = groups.size() == 1 ? "fit pass 2"
+                        : "fit pass 2, levels " + group[0] + ".." + (group[1] - 1);
+                ScoreMoments part;
+                try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, label, partitions, n,
+                        p -> offsets[p + 1] - offsets[p], LOG::info,
+                        sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
+                    JavaRDD<ScoreMoments> perPartition = blocks.mapPartitionsWithIndex(
+                            new ScorePass(shipped, offsets, group[0], group[1], faults), true);
+                    part = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
+                }
+                // The other levels of a group's moments are empty: merging adds them exactly.
+                total = total == null ? part : total.merge(part);
             }
             seconds.put("score_moments", lap(t));
             t = System.nanoTime();
@@ -272,9 +347,9 @@ public final class FitJob {
             seconds.put("solve", lap(t));
             seconds.put("total", lap(t0));
             Map<String, Object> metadata = metadata(input, plan, crude, sample.rows(), n, moments.weight(), partitions,
-                    solution.levels(), spark, started);
+                    solution.levels(), spark, started, skipped, groups);
             return new Fitted(solution.model(), metadata, crude, input.features(), n, moments.weight(), partitions,
-                    plan.delta(), solution.levels(), seconds);
+                    plan.delta(), solution.levels(), seconds, Map.copyOf(skipped), groups.size());
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -284,12 +359,91 @@ public final class FitJob {
             if (broadcast != null) {
                 broadcast.destroy();
             }
+            if (config.cacheInput()) {
+                blocks.unpersist(false);
+            }
         }
+    }
+
+    /**
+     * EM over all rows from the sample's crude mixture, in the whitened coordinates of pass 1: one pass
+     * per iteration adds every partition's rows to an {@link EmStatistics}, merged in partition order
+     * (so the result is the same bit for bit on every run), and the driver takes the M-step. Stops when
+     * the mean log-likelihood per row changes by at most the crude EM tolerance, or after
+     * {@code crudeIterations} M-steps. The returned mixture is the last M-step's, or the starting one if
+     * EM made the likelihood worse (rounding at convergence).
+     */
+    private CrudeMixtureResult distributedEm(JavaRDD<Block> blocks, CrudeMixtureResult start, Whitening whitening,
+                                             LearnerConfig learner, FaultInjection faults) throws Exception {
+        long t = System.nanoTime();
+        int k = config.k();
+        int d = whitening.dimension();
+        double reg = learner.crude().reg();
+        double tolerance = learner.crude().tolerance();
+        GaussianMixture current = whitening.toWhitened(start.mixture());
+        GaussianMixture best = current;
+        double bestLl = Double.NEGATIVE_INFINITY;
+        double previous = Double.NaN;
+        int iterations = 0;
+        for (int it = 0; it <= config.crudeIterations(); it++) {
+            EmStatistics stats = OrderedAggregate.reduce(blocks.mapPartitionsWithIndex(
+                    new EmPass(whitening, MixtureArrays.of(current), k, faults), true),
+                    EmStatistics::merge, config.aggregationDepth());
+            double ll = stats.meanLogLikelihood();
+            LOG.info(String.format(Locale.ROOT, "fit: crude EM over all rows, iteration %d: mean log-likelihood %.8f",
+                    it, ll + whitening.logAbsDetW()));
+            if (ll > bestLl) {
+                bestLl = ll;
+                best = current;
+                iterations = it;
+            }
+            if (Math.abs(ll - previous) <= tolerance || it == config.crudeIterations()) {
+                break;
+            }
+            previous = ll;
+            current = stats.mStep(reg);
+        }
+        return start.refined(whitening.fromWhitened(best), iterations, bestLl + whitening.logAbsDetW(), lap(t));
+    }
+
+    /**
+     * Splits the levels into contiguous groups whose accumulators fit the budget (one pass per group);
+     * one group when all fit. A level that alone exceeds the budget is an error naming the knobs.
+     */
+    static List<int[]> levelGroups(int[][] featureCounts, int d, long budget) {
+        List<int[]> groups = new ArrayList<>();
+        int from = 0;
+        long used = 0;
+        for (int l = 0; l < featureCounts.length; l++) {
+            long bytes = ScoreMoments.workingBytes(new int[][] {featureCounts[l]}, d);
+            if (bytes > budget) {
+                throw new BadInputException(String.format(Locale.ROOT, "level %d alone needs %.1f MiB of regression "
+                        + "accumulators but the memory budget is %.1f MiB: lower degree or k, use fewer features, or "
+                        + "raise the budget", l, bytes / 1048576.0, budget / 1048576.0));
+            }
+            if (used + bytes > budget) {
+                groups.add(new int[] {from, l});
+                from = l;
+                used = 0;
+            }
+            used += bytes;
+        }
+        groups.add(new int[] {from, featureCounts.length});
+        return groups;
+    }
+
+    private static String describeGroups(List<int[]> groups) {
+        StringBuilder sb = new StringBuilder();
+        for (int[] g : groups) {
+            sb.append(sb.length() == 0 ? "[" : ", ").append(g[0]).append("..").append(g[1] - 1);
+        }
+        return sb.append("]").toString();
     }
 
     private Map<String, Object> metadata(FitInput input, LearningPlan plan, CrudeMixtureResult crude, int sampleRows,
                                          long n, double weight, int partitions, List<LearningPlan.LevelReport> levels,
-                                         SparkSession spark, Instant started) {
+                                         SparkSession spark, Instant started, Map<String, Long> skipped,
+                                         List<int[]> groups) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("feature_names", input.features());
         Map<String, Object> cfg = new LinkedHashMap<>(config.describe());
@@ -309,7 +463,16 @@ public final class FitJob {
         prov.put("partitions", partitions);
         prov.put("row_keys", "index in read order: offset of the partition + position in it");
         prov.put("crude_sample_rows", sampleRows);
+        prov.put("crude_em_iterations_all_rows", crude.finalIterations());
         prov.put("crude_mean_log_likelihood", crude.meanLogLikelihood());
+        prov.put("bad_rows", config.badRows().name().toLowerCase(Locale.ROOT));
+        prov.put("skipped_rows", skipped);
+        List<String> g = new ArrayList<>();
+        for (int[] r : groups) {
+            g.add(r[0] + ".." + (r[1] - 1));
+        }
+        prov.put("level_groups", g);
+        prov.put("score_moment_bytes", ScoreMoments.workingBytes(plan.featureCounts(), plan.whitening().dimension()));
         prov.put("started", started.toString());
         prov.put("finished", Instant.now().toString());
         prov.put("spark_master", spark.sparkContext().master());
@@ -348,23 +511,22 @@ public final class FitJob {
     record Sample(double[] x, double[] w, int rows) implements Serializable {
     }
 
-    private Sample crudeSample(JavaRDD<Row> rows, FitInput.RowParser parser, long[] offsets, long n,
+    private Sample crudeSample(JavaRDD<Block> blocks, long[] offsets, long n, int d, boolean weighted,
                                FaultInjection faults) {
-        int d = parser.dimension();
         int limit = config.crudeSample();
         if ((long) limit * d > Integer.MAX_VALUE - 8) {
             throw new BadInputException("crude-sample " + limit + " x " + d + " features exceeds one array; lower it");
         }
         double fraction = n <= limit ? 1.0 : (double) limit / n;
-        List<Sample> parts = new ArrayList<>(rows.mapPartitionsWithIndex(
-                new SamplePass(parser, offsets, fraction, config.seed(), faults), true).collect());
+        List<Sample> parts = new ArrayList<>(blocks.mapPartitionsWithIndex(
+                new SamplePass(d, weighted, offsets, fraction, config.seed(), faults), true).collect());
         // collect() keeps partition order, and each partition's rows are in key order.
         int m = 0;
         for (Sample s : parts) {
             m += s.rows();
         }
         double[] x = new double[m * d];
-        double[] w = parser.weighted() ? new double[m] : null;
+        double[] w = weighted ? new double[m] : null;
         int at = 0;
         for (Sample s : parts) {
             System.arraycopy(s.x(), 0, x, at * d, s.rows() * d);
@@ -376,44 +538,105 @@ public final class FitJob {
         return new Sample(x, w, m);
     }
 
-    /** Pass 1 result of one partition. */
-    record PartitionMoments(int partition, long rows, Moments moments, FitInput.BadRow bad) implements Serializable {
+    /**
+     * Parsed rows of one partition: {@code rows} good rows (x: rows x d, row-major; w: their weights or
+     * null) whose first has position {@code position} among the partition's good rows. The last block of
+     * every partition has no rows and carries the partition's bad row (reading stops there unless
+     * skipping; null if none), the rows skipped per {@link FitInput.Problem} and the first skipped row.
+     */
+    record Block(long position, int rows, double[] x, double[] w, boolean last, FitInput.BadRow bad, long[] skipped,
+                 FitInput.BadRow firstSkipped) implements Serializable {
     }
 
-    /** Pass 1: validate and add every row of a partition to its moments; stop at the first bad row. */
-    static final class MomentsPass implements Function2<Integer, Iterator<Row>, Iterator<PartitionMoments>> {
+    /** Reads a partition's rows into {@link Block}s, lazily. */
+    static final class ParseBlocks implements Function2<Integer, Iterator<Row>, Iterator<Block>> {
         private static final long serialVersionUID = 1L;
         private final FitInput.RowParser parser;
+        private final boolean skip;
+
+        ParseBlocks(FitInput.RowParser parser, boolean skip) {
+            this.parser = parser;
+            this.skip = skip;
+        }
+
+        @Override
+        public Iterator<Block> call(Integer p, Iterator<Row> it) {
+            int d = parser.dimension();
+            FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS, skip);
+            return new Iterator<>() {
+                private boolean done;
+
+                @Override
+                public boolean hasNext() {
+                    return !done;
+                }
+
+                @Override
+                public Block next() {
+                    if (done) {
+                        throw new NoSuchElementException();
+                    }
+                    long position = blocks.position();
+                    int m = blocks.next();
+                    if (m > 0) {
+                        return new Block(position, m, Arrays.copyOf(blocks.x(), m * d),
+                                blocks.w() == null ? null : Arrays.copyOf(blocks.w(), m), false, null, null, null);
+                    }
+                    done = true;
+                    return new Block(position, 0, new double[0], null, true, blocks.bad(), blocks.skipped(),
+                            blocks.firstSkipped());
+                }
+            };
+        }
+    }
+
+    /** Pass 1 result of one partition. */
+    record PartitionMoments(int partition, long rows, Moments moments, FitInput.BadRow bad, long[] skipped,
+                            FitInput.BadRow firstSkipped) implements Serializable {
+    }
+
+    /** Pass 1: add every good row of a partition to its moments; report its bad or skipped rows. */
+    static final class MomentsPass implements Function2<Integer, Iterator<Block>, Iterator<PartitionMoments>> {
+        private static final long serialVersionUID = 1L;
+        private final int d;
         private final FaultInjection faults;
 
-        MomentsPass(FitInput.RowParser parser, FaultInjection faults) {
-            this.parser = parser;
+        MomentsPass(int d, FaultInjection faults) {
+            this.d = d;
             this.faults = faults;
         }
 
         @Override
-        public Iterator<PartitionMoments> call(Integer p, Iterator<Row> it) {
+        public Iterator<PartitionMoments> call(Integer p, Iterator<Block> it) {
             faults.check("moments", p);
-            FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);
-            Moments moments = new Moments(parser.dimension());
-            for (int m = blocks.next(); m > 0; m = blocks.next()) {
-                moments.addBlock(blocks.x(), blocks.w(), m);
+            Moments moments = new Moments(d);
+            long rows = 0;
+            while (it.hasNext()) {
+                Block b = it.next();
+                if (b.last()) {
+                    return FitInput.single(new PartitionMoments(p, rows, moments, b.bad(), b.skipped(),
+                            b.firstSkipped()));
+                }
+                moments.addBlock(b.x(), b.w(), b.rows());
+                rows += b.rows();
             }
-            return FitInput.single(new PartitionMoments(p, blocks.position(), moments, blocks.bad()));
+            throw new IllegalStateException("partition " + p + " ended without its last block");
         }
     }
 
     /** The crude sample's rows of one partition. */
-    static final class SamplePass implements Function2<Integer, Iterator<Row>, Iterator<Sample>> {
+    static final class SamplePass implements Function2<Integer, Iterator<Block>, Iterator<Sample>> {
         private static final long serialVersionUID = 1L;
-        private final FitInput.RowParser parser;
+        private final int d;
+        private final boolean weighted;
         private final long[] offsets;
         private final double fraction;
         private final long seed;
         private final FaultInjection faults;
 
-        SamplePass(FitInput.RowParser parser, long[] offsets, double fraction, long seed, FaultInjection faults) {
-            this.parser = parser;
+        SamplePass(int d, boolean weighted, long[] offsets, double fraction, long seed, FaultInjection faults) {
+            this.d = d;
+            this.weighted = weighted;
             this.offsets = offsets;
             this.fraction = fraction;
             this.seed = seed;
@@ -421,70 +644,124 @@ public final class FitJob {
         }
 
         @Override
-        public Iterator<Sample> call(Integer p, Iterator<Row> it) {
+        public Iterator<Sample> call(Integer p, Iterator<Block> it) {
             faults.check("crude", p);
-            int d = parser.dimension();
-            FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);
             CounterRandom rng = CounterRandom.of(seed);
             long stream = CounterRandom.stream(CRUDE_SAMPLE_TAG);
             double[] u = new double[BLOCK_ROWS];
             int expected = (int) Math.min(Integer.MAX_VALUE / Math.max(1, d) - 8,
                     Math.ceil((offsets[p + 1] - offsets[p]) * fraction * 1.1) + 16);
             DoubleBuffer x = new DoubleBuffer(expected * d);
-            DoubleBuffer w = new DoubleBuffer(parser.weighted() ? expected : 0);
-            long key = offsets[p];
-            for (int m = blocks.next(); m > 0; m = blocks.next()) {
+            DoubleBuffer w = new DoubleBuffer(weighted ? expected : 0);
+            while (it.hasNext()) {
+                Block b = it.next();
+                int m = b.rows();
+                if (m == 0) {
+                    continue;
+                }
                 if (fraction < 1) {
-                    rng.fillUniform(stream, key, u, 0, m);
+                    rng.fillUniform(stream, offsets[p] + b.position(), u, 0, m);
                 }
                 for (int j = 0; j < m; j++) {
                     if (fraction >= 1 || u[j] < fraction) {
-                        x.add(blocks.x(), j * d, d);
-                        if (parser.weighted()) {
-                            w.add(blocks.w(), j, 1);
+                        x.add(b.x(), j * d, d);
+                        if (weighted) {
+                            w.add(b.w(), j, 1);
                         }
                     }
                 }
-                key += m;
             }
-            blocks.requireGood();
             int rowsKept = x.size() / d;
-            return FitInput.single(new Sample(x.toArray(), parser.weighted() ? w.toArray() : null, rowsKept));
+            return FitInput.single(new Sample(x.toArray(), weighted ? w.toArray() : null, rowsKept));
         }
     }
 
-    /** Pass 2: the score moments of one partition, with global row keys. */
-    static final class ScorePass implements Function2<Integer, Iterator<Row>, Iterator<ScoreMoments>> {
+    /** A Gaussian mixture's arrays, to ship in closures (GaussianMixture itself is not Serializable). */
+    record MixtureArrays(double[] weights, double[][] means, double[][][] covariances) implements Serializable {
+        static MixtureArrays of(GaussianMixture m) {
+            int k = m.components();
+            double[][] means = new double[k][];
+            double[][][] covs = new double[k][][];
+            for (int i = 0; i < k; i++) {
+                means[i] = m.mean(i);
+                covs[i] = m.covariance(i);
+            }
+            return new MixtureArrays(m.weights(), means, covs);
+        }
+
+        GaussianMixture mixture() {
+            return GaussianMixture.of(weights, means, covariances);
+        }
+    }
+
+    /** One distributed E-step: a partition's whitened rows added to EM statistics of the given mixture. */
+    static final class EmPass implements Function2<Integer, Iterator<Block>, Iterator<EmStatistics>> {
         private static final long serialVersionUID = 1L;
-        private final FitInput.RowParser parser;
-        private final Broadcast<PlanShipment> plan;
-        private final long[] offsets;
+        private final Whitening whitening;
+        private final MixtureArrays mixture;
+        private final int k;
         private final FaultInjection faults;
 
-        ScorePass(FitInput.RowParser parser, Broadcast<PlanShipment> plan, long[] offsets, FaultInjection faults) {
-            this.parser = parser;
-            this.plan = plan;
-            this.offsets = offsets;
+        EmPass(Whitening whitening, MixtureArrays mixture, int k, FaultInjection faults) {
+            this.whitening = whitening;
+            this.mixture = mixture;
+            this.k = k;
             this.faults = faults;
         }
 
         @Override
-        public Iterator<ScoreMoments> call(Integer p, Iterator<Row> it) {
+        public Iterator<EmStatistics> call(Integer p, Iterator<Block> it) {
+            faults.check("crude", p);
+            GaussianMixture current = mixture.mixture();
+            EmStatistics stats = EmStatistics.empty(k, whitening.dimension());
+            double[] z = new double[BLOCK_ROWS * whitening.dimension()];
+            while (it.hasNext()) {
+                Block b = it.next();
+                if (b.rows() > 0) {
+                    whitening.apply(b.x(), b.rows(), z);
+                    stats.add(current, z, b.w(), b.rows());
+                }
+            }
+            return FitInput.single(stats);
+        }
+    }
+
+    /** Pass 2: the score moments of one partition for levels {@code from .. to - 1}, with global row keys. */
+    static final class ScorePass implements Function2<Integer, Iterator<Block>, Iterator<ScoreMoments>> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<PlanShipment> plan;
+        private final long[] offsets;
+        private final int from;
+        private final int to;
+        private final FaultInjection faults;
+
+        ScorePass(Broadcast<PlanShipment> plan, long[] offsets, int from, int to, FaultInjection faults) {
+            this.plan = plan;
+            this.offsets = offsets;
+            this.from = from;
+            this.to = to;
+            this.faults = faults;
+        }
+
+        @Override
+        public Iterator<ScoreMoments> call(Integer p, Iterator<Block> it) {
             faults.check("score", p);
             LearningPlan lp = plan.value().plan();
             Whitening whitening = lp.whitening();
-            FitInput.Blocks blocks = new FitInput.Blocks(it, parser, p, BLOCK_ROWS);
-            double[] z = new double[BLOCK_ROWS * parser.dimension()];
+            double[] z = new double[BLOCK_ROWS * whitening.dimension()];
             ScoreMoments moments = lp.emptyMoments();
-            long key = offsets[p];
-            for (int m = blocks.next(); m > 0; m = blocks.next()) {
-                whitening.apply(blocks.x(), m, z);
-                lp.accumulate(z, blocks.w(), m, key, moments);
-                key += m;
+            long rows = 0;
+            while (it.hasNext()) {
+                Block b = it.next();
+                if (b.rows() == 0) {
+                    continue;
+                }
+                whitening.apply(b.x(), b.rows(), z);
+                lp.accumulate(z, b.w(), b.rows(), offsets[p] + b.position(), moments, from, to);
+                rows += b.rows();
             }
-            blocks.requireGood();
-            if (key != offsets[p + 1]) {
-                throw new IllegalStateException("partition " + p + " read " + (key - offsets[p]) + " rows in pass 2 but "
+            if (rows != offsets[p + 1] - offsets[p]) {
+                throw new IllegalStateException("partition " + p + " read " + rows + " rows in pass 2 but "
                         + (offsets[p + 1] - offsets[p]) + " in pass 1: the input changed during the fit");
             }
             return FitInput.single(moments);
@@ -502,7 +779,7 @@ public final class FitJob {
 
         void add(double[] src, int off, int len) {
             if (size + len > data.length) {
-                data = java.util.Arrays.copyOf(data, Math.max(size + len, data.length * 2));
+                data = Arrays.copyOf(data, Math.max(size + len, data.length * 2));
             }
             System.arraycopy(src, off, data, size, len);
             size += len;
@@ -513,7 +790,7 @@ public final class FitJob {
         }
 
         double[] toArray() {
-            return java.util.Arrays.copyOf(data, size);
+            return Arrays.copyOf(data, size);
         }
     }
 }

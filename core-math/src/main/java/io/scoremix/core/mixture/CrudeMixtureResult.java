@@ -108,6 +108,27 @@ public final class CrudeMixtureResult {
         return heldOutRows;
     }
 
+    /**
+     * This result with the mixture replaced by a refinement of it (for example EM iterations over more
+     * rows than the fit saw, as the Spark job runs them): the candidates and the winner stay, the final
+     * iterations, mean log-likelihood and seconds are added to this result's.
+     *
+     * @param refined         the refined mixture, in the input's coordinates
+     * @param iterations      EM iterations of the refinement
+     * @param meanLogLik      the mean log-likelihood per row under {@code refined}, input coordinates, of
+     *                        the rows the refinement used
+     * @param seconds         wall time of the refinement
+     */
+    public CrudeMixtureResult refined(GaussianMixture refined, int iterations, double meanLogLik, double seconds) {
+        if (refined.dimension() != mixture.dimension() || refined.components() != mixture.components()) {
+            throw new IllegalArgumentException("the refined mixture has " + refined.components() + " components in "
+                    + refined.dimension() + " dimensions, this one " + mixture.components() + " in "
+                    + mixture.dimension());
+        }
+        return new CrudeMixtureResult(refined, candidates, winner, finalIterations + iterations, meanLogLik,
+                trainingRows, heldOutRows, this.seconds + seconds);
+    }
+
     /** Wall time of the whole fit. */
     public double seconds() {
         return seconds;
