@@ -39,12 +39,18 @@ public final class KernelRatio {
     public static void main(String[] args) {
         int degree = 2;
         int rounds = 15;
+        boolean sampler = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--degree" -> degree = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--kernel" -> sampler = args[i + 1].equals("sampler");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
+        }
+        if (sampler) {
+            sampler(rounds);
+            return;
         }
         int d = AccumulateBenchmark.D;
         int rows = AccumulateBenchmark.ROWS;
@@ -99,6 +105,61 @@ public final class KernelRatio {
                 + "dgemm %.2f GFLOP/s; accumulate/dgemm %.2f (quartiles %.2f-%.2f), addBlock/dgemm %.2f (%.2f-%.2f)%n",
                 rounds, median(gAcc), median(gBlock), median(gGemm), median(ra), quantile(ra, 0.25), quantile(ra, 0.75),
                 median(rb), quantile(rb, 0.25), quantile(rb, 0.75));
+    }
+
+    /**
+     * Point-steps per CPU second of the SDE_RESIDUAL sampler on a default-mode model fitted on general-10d
+     * and on the exact score of its crude mixture, interleaved with a p = 200 DGEMM for the flop-limited
+     * rate: DGEMM GFLOP/s over the flops of one crude-score evaluation, {@code k (2 d^2 + 4 d)}.
+     */
+    private static void sampler(int rounds) {
+        io.scoremix.core.score.ScoreModel model = FittedSamplerBenchmark.fitted(LearnerConfig.Mode.DEFAULT);
+        io.scoremix.core.diffusion.ScoreFunction crude = io.scoremix.core.diffusion.ExactScore.of(model.crude());
+        double[] times = model.levelTimes();
+        int points = FittedSamplerBenchmark.POINTS;
+        int steps = FittedSamplerBenchmark.STEPS;
+        io.scoremix.core.diffusion.ReverseSampler rs = io.scoremix.core.diffusion.ReverseSampler.of(
+                io.scoremix.core.diffusion.SamplerConfig.builder(io.scoremix.core.diffusion.TimeGrid.benton(
+                        times[times.length - 1], times[0], steps))
+                        .method(io.scoremix.core.diffusion.SamplerConfig.Method.SDE_RESIDUAL).build());
+        int d = model.dimension();
+        int k = model.crude().components();
+        double[] out = new double[points * d];
+        int p = 200;
+        int n = 512;
+        double[] phi = new double[n * p];
+        CounterRandom.of(5).fillGaussian(1, 0, phi, 0, phi.length);
+        double[] c = new double[p * p];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        double[] fitted = new double[rounds];
+        double[] exact = new double[rounds];
+        double[] gemm = new double[rounds];
+        long counter = 0;
+        for (int r = -2; r < rounds; r++) {
+            long t0 = mx.getCurrentThreadCpuTime();
+            rs.sample(model, CounterRandom.of(1), 3, counter, points, out);
+            long t1 = mx.getCurrentThreadCpuTime();
+            rs.sample(crude, CounterRandom.of(1), 3, counter, points, out);
+            long t2 = mx.getCurrentThreadCpuTime();
+            for (int q = 0; q < 20; q++) {
+                Blas.get().dgemm("N", "T", p, p, n, 1.0, phi, p, phi, p, 1.0, c, p);
+            }
+            long t3 = mx.getCurrentThreadCpuTime();
+            counter += points;
+            if (r >= 0) {
+                fitted[r] = (double) points * steps / (t1 - t0) * 1e9;
+                exact[r] = (double) points * steps / (t2 - t1) * 1e9;
+                gemm[r] = 20 * 2.0 * n * p * p / (t3 - t2);
+            }
+        }
+        double flops = k * (2.0 * d * d + 4.0 * d);
+        double limit = median(gemm) * 1e9 / flops;
+        System.out.printf(Locale.ROOT, "BLAS %s; d = %d, k = %d, %d levels, SDE_RESIDUAL, %d points x %d steps%n",
+                Blas.name(), d, k, times.length, points, steps);
+        System.out.printf(Locale.ROOT, "median over %d rounds (CPU time): fitted model %.3g point-steps/s, exact crude "
+                + "score %.3g, dgemm (p = 200) %.2f GFLOP/s; flop-limited rate %.3g (%.0f flops per score); fitted / "
+                + "limit %.3f, fitted / exact crude %.2f%n", rounds, median(fitted), median(exact), median(gemm), limit,
+                flops, median(fitted) / limit, median(fitted) / median(exact));
     }
 
     private static double median(double[] v) {
