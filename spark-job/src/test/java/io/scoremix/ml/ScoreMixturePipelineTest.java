@@ -208,6 +208,39 @@ class ScoreMixturePipelineTest {
     }
 
     @Test
+    void weightColumnDropsRowsOfWeightZero() {
+        // Weight 0 for every row of component 2: the fit sees the mixture of components 0 and 1 only.
+        Dataset<Row> weighted = train.withColumn("w", org.apache.spark.sql.functions.expr("IF(label = 2, 0.0, 1.0)"));
+        Dataset<Row> features = new VectorAssembler().setInputCols(new String[] {"a", "b"}).setOutputCol("features")
+                .transform(weighted);
+        ScoreMixtureModel m = new ScoreMixture().setK(2).setSeed(3).setLevels(8).setMode("plugin").setWeightCol("w")
+                .setLogDensityCol("").fit(features);
+        GaussianMixture crude = m.crudeMixture();
+        for (int j = 0; j < 2; j++) {
+            double y = crude.mean(j)[1];
+            assertTrue(Math.abs(y) < 0.5, "no component near the dropped blob at (0, 6): " + crude);
+        }
+        int n = 10_000;
+        List<Row> rows = m.sample(n, 4).collectAsList();
+        // The two kept components have weights 0.5 / 0.8 and 0.3 / 0.8; their mixture's mean and variance.
+        double w0 = 0.5 / 0.8;
+        double w1 = 0.3 / 0.8;
+        double wantX = w1 * 6;
+        double varX = w0 * 1.0 + w1 * 0.5 + w0 * w1 * 36;
+        double varY = w0 * 0.5 + w1 * 0.8;
+        double sumX = 0;
+        double sumY = 0;
+        for (Row r : rows) {
+            sumX += r.getDouble(0);
+            sumY += r.getDouble(1);
+        }
+        // The weighted fit saw about 0.8 TRAIN rows: 5 standard errors of sample plus training set.
+        double kept = 0.8 * TRAIN;
+        assertEquals(wantX, sumX / n, 5 * Math.sqrt(varX * (1.0 / n + 1.0 / kept)), "mean of a");
+        assertEquals(0.0, sumY / n, 5 * Math.sqrt(varY * (1.0 / n + 1.0 / kept)), "mean of b");
+    }
+
+    @Test
     void sampleHasTheTruthsMomentsAndEqualsTheSampleCommand() throws Exception {
         ScoreMixtureModel m = model(fitted);
         int n = 20_000;
