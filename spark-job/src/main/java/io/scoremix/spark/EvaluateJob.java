@@ -120,6 +120,7 @@ public final class EvaluateJob {
         String samplesSource;
         if (model != null) {
             features = model.featureNames();
+            requireDimension(truth, features, "model has");
             n = config.n();
             y = model.sample(spark, config.seed(), SAMPLE_STREAM, n, config.method(), config.steps());
             samplesSource = model.source() + " (" + config.method().name().toLowerCase(Locale.ROOT) + ", "
@@ -133,10 +134,7 @@ public final class EvaluateJob {
             samplesSource = s.source() + " (" + n + " of " + s.total() + " rows)";
         }
         int d = features.size();
-        if (truth != null && truth.dimension() != d) {
-            throw new BadInputException("the truth " + config.truthSource() + " has dimension " + truth.dimension()
-                    + " but the " + (model != null ? "model" : "samples") + " have " + d + " columns " + features);
-        }
+        requireDimension(truth, features, model != null ? "model has" : "samples have");
         seconds.put("samples", lap(t));
 
         // The reference points: fresh truth draws, or a test subsample in the samples' columns.
@@ -295,6 +293,13 @@ public final class EvaluateJob {
         double secs = lap(t0);
         LOG.info(String.format(Locale.ROOT, "evaluate: wrote %s in %.1f s", output.target(), secs));
         return new Result(output.target().toString(), result, new Path(output.target(), REPORT_FILE).toString(), secs);
+    }
+
+    private void requireDimension(GaussianMixture truth, List<String> features, String what) {
+        if (truth != null && truth.dimension() != features.size()) {
+            throw new BadInputException("the truth " + config.truthSource() + " has dimension " + truth.dimension()
+                    + " but the " + what + " " + features.size() + " columns " + features);
+        }
     }
 
     private static List<List<String>> metricRows(Map<String, Object> metrics) {

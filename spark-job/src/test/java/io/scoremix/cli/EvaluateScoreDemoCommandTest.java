@@ -161,6 +161,31 @@ class EvaluateScoreDemoCommandTest {
     }
 
     @Test
+    void evaluateBadInputExitsTwoAndWritesNothing() throws IOException {
+        Path ev = tmp.resolve("eval");
+        assertEquals(2, run("evaluate", "--truth", truthFile.toString(), "--out", ev.toString()));
+        assertOneErrorLine("give exactly one of --model and --samples");
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("evaluate", "--model", model.toString(), "--out", ev.toString()));
+        assertOneErrorLine("give exactly one of --truth and --test");
+        // A truth of another dimension than the model.
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("evaluate", "--model", model.toString(), "--truth",
+                TestSupport.example("general-10d").toString(), "--out", ev.toString(), "--n", "100",
+                "--density-points", "0", "--bound-paths", "0"));
+        assertOneErrorLine("has dimension 10", "[x0, x1]");
+        assertNothingWritten(ev);
+        // A bad row in the test data names its file and row, as in fit.
+        Path test = Files.createDirectories(tmp.resolve("test"));
+        Files.writeString(test.resolve("part-3.csv"), "x0,x1\n1,2\n3,Infinity\n");
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("evaluate", "--model", model.toString(), "--test", test.toString(), "--test-format", "csv",
+                "--out", ev.toString(), "--n", "100"));
+        assertOneErrorLine("part-3.csv", "data row 2 (line 3)", "column 'x1' is Infinity");
+        assertNothingWritten(ev);
+    }
+
+    @Test
     void scoreGivesTheCrudeClosedFormAndTheOdeDensity() throws IOException {
         Path test = tmp.resolve("rows");
         assertEquals(0, run("generate", "--spec", truthFile.toString(), "--n", "2000", "--seed", "7", "--out", test.toString(),
