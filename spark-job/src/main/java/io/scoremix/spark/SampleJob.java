@@ -53,6 +53,8 @@ public final class SampleJob {
     /** Points per sampler call; bounds the task's buffers at 2 x 4096 d doubles. */
     static final int BLOCK_ROWS = 4096;
     static final String STREAM_NAME = "sample";
+    /** Automatic partitions aim at this many tasks per core (see {@link #partitionsFor}). */
+    static final int TASKS_PER_CORE = 4;
     /** The stream of {@code sample}'s draws: "sample" in ASCII, mixed. */
     static final long STREAM = CounterRandom.stream(0x73616D706C65L);
 
@@ -99,7 +101,7 @@ public final class SampleJob {
         } catch (IllegalArgumentException e) {
             throw new BadInputException("sample: " + e.getMessage(), e);
         }
-        int partitions = config.partitions() > 0 ? config.partitions() : GenerateJob.partitionsFor(n, d, sc.defaultParallelism());
+        int partitions = config.partitions() > 0 ? config.partitions() : partitionsFor(n, d, sc.defaultParallelism());
         LOG.info("sample: {} points of {} (d = {}) in {} partitions, seed {}, {} -> {}", n, model.source(), d, partitions,
                 config.seed(), sampler, output.target());
 
@@ -149,6 +151,18 @@ public final class SampleJob {
         LOG.info(String.format(Locale.ROOT, "sample: wrote %d rows x %d columns in %d partitions to %s in %.1f s",
                 n, d, partitions, output.target(), seconds));
         return new Result(output.target().toString(), n, columns, partitions, seconds);
+    }
+
+    /**
+     * The automatic partition count: {@code generate}'s (at least one task per core, about 80 MB of
+     * doubles each), raised to about {@value #TASKS_PER_CORE} tasks per core while every task keeps at
+     * least one full block of {@value #BLOCK_ROWS} points. A point costs a whole reverse diffusion (hundreds
+     * of score evaluations), so one task per core left cores idle behind the slowest task; smaller tasks
+     * balance the load and make the progress finer. The output does not depend on the count.
+     */
+    static int partitionsFor(long n, int d, int parallelism) {
+        long balanced = Math.min((long) TASKS_PER_CORE * Math.max(1, parallelism), Math.max(1, n / BLOCK_ROWS));
+        return (int) Math.max(GenerateJob.partitionsFor(n, d, parallelism), balanced);
     }
 
     static StructType schema(List<String> columns) {
