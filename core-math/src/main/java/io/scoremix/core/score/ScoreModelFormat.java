@@ -26,6 +26,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -38,6 +39,11 @@ import java.util.UUID;
  * provenance objects) and {@code coefficients.bin} (little-endian IEEE doubles) whose SHA-256 and length
  * are in model.json. Never Java serialization. Loading validates everything and names the file and the
  * JSON location of a problem; a truncated or corrupted coefficient file is caught by its checksum.
+ *
+ * <p>model.json checks itself too: its first entry, {@code "content_sha256"}, is the SHA-256 of the
+ * document as it would read without that entry (the bytes {@code "{"} followed by everything after the
+ * entry's line), so a changed digit anywhere in the file is caught even where no Hadoop {@code .crc} file
+ * travels with it. Files without the entry (written before it existed) are read unchecked.
  *
  * <p>{@link #encode}/{@link #decode} work on bytes so the Spark job can write through any Hadoop file
  * system; {@link #save}/{@link #load} are the local-file convenience, {@code save} writing a temporary
@@ -162,7 +168,7 @@ public final class ScoreModelFormat {
             }
         }
         try {
-            return new Encoded(JSON.writeValueAsBytes(root), coefficients);
+            return new Encoded(withContentChecksum(JSON.writeValueAsBytes(root)), coefficients);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode model.json", e);
         }
@@ -192,6 +198,7 @@ public final class ScoreModelFormat {
     }
 
     private static ScoreModel decodeChecked(byte[] modelJson, byte[] coefficients, String source) {
+        checkContentChecksum(modelJson, source);
         JsonNode root;
         try {
             root = JSON.readTree(modelJson);
@@ -499,6 +506,40 @@ public final class ScoreModelFormat {
             return v;
         } catch (NumberFormatException e) {
             throw bad(source, where, "is not a number (" + s + ")");
+        }
+    }
+
+    /** The entry that opens model.json: {@code {\n  "content_sha256" : "}, the hex digest, then {@code ",}. */
+    private static final byte[] CHECKSUM_OPENING = "{\n  \"content_sha256\" : \"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final int SHA256_HEX = 64;
+
+    /** Inserts the content checksum as the first entry of a document that starts with '{'. */
+    private static byte[] withContentChecksum(byte[] doc) {
+        byte[] digest = sha256(doc).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] out = new byte[CHECKSUM_OPENING.length + SHA256_HEX + 2 + doc.length - 1];
+        System.arraycopy(CHECKSUM_OPENING, 0, out, 0, CHECKSUM_OPENING.length);
+        System.arraycopy(digest, 0, out, CHECKSUM_OPENING.length, SHA256_HEX);
+        out[CHECKSUM_OPENING.length + SHA256_HEX] = '"';
+        out[CHECKSUM_OPENING.length + SHA256_HEX + 1] = ',';
+        System.arraycopy(doc, 1, out, CHECKSUM_OPENING.length + SHA256_HEX + 2, doc.length - 1);
+        return out;
+    }
+
+    /** Verifies the content checksum when model.json opens with one. */
+    private static void checkContentChecksum(byte[] json, String source) {
+        int head = CHECKSUM_OPENING.length + SHA256_HEX + 2;
+        if (json.length < head || !Arrays.equals(json, 0, CHECKSUM_OPENING.length, CHECKSUM_OPENING, 0,
+                CHECKSUM_OPENING.length)) {
+            return;
+        }
+        String expected = new String(json, CHECKSUM_OPENING.length, SHA256_HEX, java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] doc = new byte[json.length - head + 1];
+        doc[0] = '{';
+        System.arraycopy(json, head, doc, 1, json.length - head);
+        String actual = sha256(doc);
+        if (json[head - 2] != '"' || json[head - 1] != ',' || !actual.equals(expected)) {
+            throw bad(source, MODEL_JSON, "content checksum mismatch (SHA-256 " + actual + ", the file says "
+                    + expected + "): the file is corrupted");
         }
     }
 

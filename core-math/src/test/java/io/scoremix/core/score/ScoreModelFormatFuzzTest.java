@@ -86,29 +86,33 @@ class ScoreModelFormatFuzzTest {
     @Timeout(300)
     void mutatedJsonIsDecodedOrRejected() {
         Random r = new Random(2);
-        String text = new String(json, StandardCharsets.UTF_8);
+        // Half the mutations hit a file without its content checksum, so they reach the structural checks.
+        byte[] unchecked = ScoreModelFormatTest.unchecked(new String(json, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        String text = new String(unchecked, StandardCharsets.UTF_8);
         String[] replacements = {"1e308", "-1", "0", "1e400", "NaN", "null", "\"x\"", "[]", "{}", "99999999999",
                 "2147483648", "100000", "-0.0", "[1,2,3]", "true", "9e18"};
         int decoded = 0;
+        int decodedChecked = 0;
         for (int i = 0; i < 600; i++) {
+            byte[] base = i % 8 < 4 ? json : unchecked;
             byte[] j;
             switch (i % 4) {
                 case 0 -> {
                     // Flip one byte.
-                    j = json.clone();
+                    j = base.clone();
                     j[r.nextInt(j.length)] ^= (byte) (1 << r.nextInt(8));
                 }
                 case 1 -> {
                     // Delete a span.
-                    int a = r.nextInt(json.length);
-                    int len = 1 + r.nextInt(Math.min(200, json.length - a));
-                    j = concat(Arrays.copyOfRange(json, 0, a), Arrays.copyOfRange(json, a + len, json.length));
+                    int a = r.nextInt(base.length);
+                    int len = 1 + r.nextInt(Math.min(200, base.length - a));
+                    j = concat(Arrays.copyOfRange(base, 0, a), Arrays.copyOfRange(base, a + len, base.length));
                 }
                 case 2 -> {
                     // Duplicate a span in place.
-                    int a = r.nextInt(json.length);
-                    int len = 1 + r.nextInt(Math.min(200, json.length - a));
-                    j = concat(Arrays.copyOfRange(json, 0, a + len), Arrays.copyOfRange(json, a, json.length));
+                    int a = r.nextInt(base.length);
+                    int len = 1 + r.nextInt(Math.min(200, base.length - a));
+                    j = concat(Arrays.copyOfRange(base, 0, a + len), Arrays.copyOfRange(base, a, base.length));
                 }
                 default -> {
                     // Replace one number token with an extreme value or another type.
@@ -129,9 +133,13 @@ class ScoreModelFormatFuzzTest {
             }
             if (decodesOrIsRejected(j, bin, "mutation " + i)) {
                 decoded++;
+                if (base == json && i % 4 != 3) {
+                    decodedChecked++;
+                }
             }
         }
-        System.out.println("ScoreModelFormatFuzzTest: " + decoded + " of 600 mutations decode (harmless), the rest rejected");
+        System.out.println("ScoreModelFormatFuzzTest: " + decoded + " of 600 mutations decode, " + decodedChecked
+                + " of them of the checksummed file (white space or the checksum entry's own key), the rest rejected");
     }
 
     @Test
@@ -149,7 +157,8 @@ class ScoreModelFormatFuzzTest {
     @Test
     @Timeout(120)
     void hugeDeclaredSizesAreRejectedWithoutAllocating() throws Exception {
-        String text = new String(json, StandardCharsets.UTF_8);
+        // Hand-made files: without the content checksum, so that the size checks themselves are exercised.
+        String text = ScoreModelFormatTest.unchecked(new String(json, StandardCharsets.UTF_8));
         // A dimension the whitening could not possibly hold.
         assertTrue(rejected(text.replaceFirst("\"dimension\" : 2", "\"dimension\" : 100000"), bin).getMessage()
                 .contains("too short to hold the whitening"));
@@ -199,7 +208,7 @@ class ScoreModelFormatFuzzTest {
     /** A non-integer or out-of-range cell index is refused by name. */
     @Test
     void badCellIndicesAreRejected() {
-        String text = new String(json, StandardCharsets.UTF_8);
+        String text = ScoreModelFormatTest.unchecked(new String(json, StandardCharsets.UTF_8));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"cell_of_component\" : \\[ (\\d+)").matcher(text);
         assertTrue(m.find(), "model.json lists cell indices");
         String bad = text.substring(0, m.start(1)) + "1.5" + text.substring(m.end(1));
@@ -212,7 +221,8 @@ class ScoreModelFormatFuzzTest {
         byte[] b = Arrays.copyOf(bin, bin.length + 8);
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putDouble(bin.length, 1.0);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        String text = new String(json, StandardCharsets.UTF_8).replaceAll("\"sha256\" : \"[0-9a-f]+\"", "\"sha256\" : \"" + sha + "\"");
+        String text = ScoreModelFormatTest.unchecked(new String(json, StandardCharsets.UTF_8))
+                .replaceAll("\"sha256\" : \"[0-9a-f]+\"", "\"sha256\" : \"" + sha + "\"");
         ScoreModelFormat.ModelFormatProblem e = rejected(text, b);
         assertTrue(e.getMessage().contains("coefficients.bin"), e.getMessage());
         assertEquals(true, decodesOrIsRejected(json, bin, "the original"));
