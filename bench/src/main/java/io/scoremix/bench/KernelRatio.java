@@ -19,7 +19,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * {@code bench/run kernel-ratio [--degree 2] [--rounds 15]}: GFLOP/s of the learner's real accumulation
+ * {@code bench/run kernel-ratio [--degree 2] [--rounds 15] [--kernel accumulate|sampler] [--blas native|java]}: GFLOP/s of the learner's real accumulation
  * path ({@link LearningPlan#accumulate}), of {@link NormalEquations#addBlock} alone and of a plain DGEMM
  * of the same p, timed in rounds that interleave the three kernels, in the calling thread's CPU time.
  *
@@ -45,6 +45,8 @@ public final class KernelRatio {
                 case "--degree" -> degree = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--kernel" -> sampler = args[i + 1].equals("sampler");
+                // Before any kernel runs: Blas reads the property once, when first used.
+                case "--blas" -> System.setProperty("scoremix.blas", args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
