@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.Map;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -75,15 +74,12 @@ final class MlFiles {
          */
         ParamMap params(Params owner) {
             ParamMap map = ParamMap.empty();
-            Iterator<Map.Entry<String, JsonNode>> fields = paramMap.fields();
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> e = fields.next();
+            for (Map.Entry<String, JsonNode> e : paramMap.properties()) {
                 if (!owner.hasParam(e.getKey())) {
                     throw new IllegalArgumentException(source + ": unknown param '" + e.getKey() + "' of "
                             + owner.getClass().getName());
                 }
-                @SuppressWarnings("unchecked")
-                Param<Object> param = (Param<Object>) owner.getParam(e.getKey());
+                Param<Object> param = owner.getParam(e.getKey());
                 try {
                     map.put(param, param.jsonDecode(JSON.writeValueAsString(e.getValue())));
                 } catch (IOException | RuntimeException ex) {

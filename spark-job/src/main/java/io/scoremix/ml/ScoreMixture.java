@@ -1,6 +1,7 @@
 package io.scoremix.ml;
 
 import io.scoremix.core.score.LearnerConfig;
+import io.scoremix.spark.BadInputException;
 import io.scoremix.spark.FitConfig;
 import io.scoremix.spark.FitJob;
 import java.io.IOException;
@@ -358,7 +359,7 @@ public final class ScoreMixture extends Estimator<ScoreMixtureModel> implements 
         if (d < 0) {
             List<Row> first = dataset.select(featuresName).na().drop().limit(1).collectAsList();
             if (first.isEmpty()) {
-                throw new io.scoremix.spark.BadInputException(uid + ": no rows with a features vector in column '"
+                throw new BadInputException(uid + ": no rows with a features vector in column '"
                         + featuresName + "'");
             }
             d = ((Vector) first.get(0).get(0)).size();

@@ -11,6 +11,7 @@ import io.scoremix.core.score.ScoreModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -366,7 +367,7 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
                     values[c++] = s < 0 ? null : argmax(post, s * k, k);
                 }
                 if (probability) {
-                    values[c++] = s < 0 ? null : Vectors.dense(java.util.Arrays.copyOfRange(post, s * k, s * k + k));
+                    values[c++] = s < 0 ? null : Vectors.dense(Arrays.copyOfRange(post, s * k, s * k + k));
                 }
                 if (density != null) {
                     values[c] = s < 0 ? null : logDensity[s];
