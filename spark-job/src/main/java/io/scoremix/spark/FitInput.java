@@ -31,7 +31,12 @@ import org.apache.spark.sql.types.StructField;
  * (byte, short, int, long, float, double, decimal) except the weight column, in schema order. CSV is read
  * with its header and without schema inference (which would cost a full extra read): all CSV columns
  * are strings, every one is a feature by default, and values are parsed on the executors with
- * {@link Double#parseDouble}, so an unparsable value is reported with its file, row and column.
+ * {@link Double#parseDouble}, so an unparsable value is reported with its file, row and column. With a
+ * vector column ({@code --vector-col}) the features are the entries of a Spark ML vector (dense or
+ * sparse), named {@code <column>_0 ..}; a vector of another length is a bad row.
+ *
+ * <p>Bad rows: {@link Blocks} stops at the first one and names it ({@link BadRow}), or, when skipping,
+ * drops it and counts it by {@link Problem} kind. Skipped rows take no row key.
  */
 final class FitInput {
 
