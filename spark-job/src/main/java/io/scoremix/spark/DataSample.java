@@ -74,15 +74,19 @@ public record DataSample(double[] x, int rows, long total, List<String> features
         for (double[] part : parts) {
             n += part.length / d;
         }
-        n = Math.min(n, maxRows);
         double[] x = new double[n * d];
         int at = 0;
         for (double[] part : parts) {
-            int len = Math.min(part.length, x.length - at);
-            System.arraycopy(part, 0, x, at, len);
-            at += len;
+            System.arraycopy(part, 0, x, at, part.length);
+            at += part.length;
         }
+        // Shuffle, then cut to maxRows: the Bernoulli draw can keep a few more, and the cut must not favour
+        // the first partitions.
         shuffle(x, n, d, CounterRandom.of(seed));
+        if (n > maxRows) {
+            x = Arrays.copyOf(x, maxRows * d);
+            n = maxRows;
+        }
         return new DataSample(x, n, total, in.features(), input);
     }
 

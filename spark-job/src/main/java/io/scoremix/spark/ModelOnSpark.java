@@ -113,6 +113,8 @@ public final class ModelOnSpark {
      * @return n log-densities
      */
     public double[] logDensity(SparkSession spark, double[] x, int n, int steps) {
+        // The sampler's grid, from the horizon T (also for a one-level model) down to delta.
+        double[] dh = deltaAndHorizon();
         int d = model().dimension();
         List<long[]> chunks = chunks(spark, n);
         List<Chunk> data = new ArrayList<>(chunks.size());
@@ -126,7 +128,8 @@ public final class ModelOnSpark {
         try (GenerateProgress progress = progress(spark, label + ": ODE log-density", chunks)) {
             List<double[]> parts = jsc.parallelize(data, data.size()).map(c -> {
                 double[] out = new double[c.rows()];
-                ModelDensity.of(shipped.value().model(), steps).logDensity(c.x(), c.rows(), out);
+                ModelDensity.of(shipped.value().model(), TimeGrid.benton(dh[1], dh[0], steps))
+                        .logDensity(c.x(), c.rows(), out);
                 return out;
             }).collect();
             return concat(parts, n);

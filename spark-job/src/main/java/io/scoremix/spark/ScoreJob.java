@@ -1,5 +1,6 @@
 package io.scoremix.spark;
 
+import io.scoremix.core.diffusion.TimeGrid;
 import io.scoremix.core.mixture.GaussianMixture;
 import io.scoremix.core.score.ModelDensity;
 import io.scoremix.core.score.ScoreModel;
@@ -217,7 +218,8 @@ public final class ScoreJob {
         public Iterator<Row> call(Integer p, Iterator<Row> it) {
             ScoreModel sm = model.value().model();
             GaussianMixture crude = sm.whitening().fromWhitened(sm.crude());
-            ModelDensity density = steps > 0 ? ModelDensity.of(sm, steps) : null;
+            double[] dh = model.value().deltaAndHorizon();
+            ModelDensity density = steps > 0 ? ModelDensity.of(sm, TimeGrid.benton(dh[1], dh[0], steps)) : null;
             return new ScoredRows(new FitInput.Blocks(it, parser, p, BLOCK_ROWS), parser, crude, density);
         }
     }
