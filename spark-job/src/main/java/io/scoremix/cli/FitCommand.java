@@ -107,6 +107,11 @@ final class FitCommand implements Callable<Integer> {
                     + "the sample; 0 keeps the sample's mixture. Default: ${DEFAULT-VALUE}.")
     int crudeIterations;
 
+    @Option(names = "--score-rows", paramLabel = "N", defaultValue = "0",
+            description = "Learn the score moments on a deterministic sample of about N rows (0: all rows). Pass 2 "
+                    + "costs in proportion; the score error grows as 1/N. Default: ${DEFAULT-VALUE}.")
+    long scoreRows;
+
     @Option(names = "--no-cache", defaultValue = "false",
             description = "Read the input again in every pass instead of keeping the parsed rows in Spark's cache.")
     boolean noCache;
@@ -143,7 +148,7 @@ final class FitCommand implements Callable<Integer> {
         FitConfig config = new FitConfig(input, format, features == null ? List.of() : features, weightColumn, k,
                 model, mode, seed, overwrite, degree, levels, noisesPerRow, deltaValue, horizon, crudeSample,
                 aggregationDepth, vectorColumn, FitConfig.BadRows.parse(badRows), crudeIterations, !noCache,
-                memoryBudgetMb << 20);
+                memoryBudgetMb << 20, scoreRows);
         SparkSession spark = sessions.apply("scoremix fit");
         FitJob.Result r = new FitJob(config).run(spark);
         PrintWriter out = spec.commandLine().getOut();

@@ -43,12 +43,15 @@ import java.util.Objects;
  *                         between the passes, instead of reading the input again in every pass
  * @param memoryBudget     bytes the score-moment accumulators of one task may take; when all levels need
  *                         more, the levels are split into groups with one pass each
+ * @param scoreRows        the score moments use a deterministic sample of about this many rows (0: all
+ *                         rows, the default); fewer rows make pass 2 proportionally cheaper, and the score
+ *                         error grows as 1/rows
  */
 public record FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
                         String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
                         int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth,
                         String vectorColumn, BadRows badRows, int crudeIterations, boolean cacheInput,
-                        long memoryBudget)
+                        long memoryBudget, long scoreRows)
         implements Serializable {
 
     /** What {@code fit} does with a bad row (a missing or non-numeric value, NaN, a bad weight, ...). */
@@ -122,6 +125,9 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         if (crudeIterations < 0 || crudeIterations > 1000) {
             throw new BadInputException("crude-iterations must be in 0..1000 (got " + crudeIterations + ")");
         }
+        if (scoreRows < 0) {
+            throw new BadInputException("score-rows must be 0 (all rows) or positive (got " + scoreRows + ")");
+        }
         if (memoryBudget < 1) {
             throw new BadInputException("the memory budget must be positive (got " + memoryBudget + " bytes)");
         }
@@ -142,7 +148,7 @@ public record FitConfig(String input, InputFormat format, List<String> features,
                      int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth) {
         this(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels, noisesPerRow,
                 delta, horizon, crudeSample, aggregationDepth, null, BadRows.FAIL, DEFAULT_CRUDE_ITERATIONS, true,
-                DEFAULT_MEMORY_BUDGET);
+                DEFAULT_MEMORY_BUDGET, 0);
     }
 
     /** Defaults for everything but the input, k and the model directory. */
@@ -164,77 +170,84 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     public FitConfig withFeatures(List<String> value) {
         return new FitConfig(input, format, value, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config reading another format. */
     public FitConfig withFormat(InputFormat value) {
         return new FitConfig(input, value, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with a weight column (null for none). */
     public FitConfig withWeightColumn(String value) {
         return new FitConfig(input, format, features, value, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with another model directory and overwrite flag. */
     public FitConfig withModel(String value, boolean replace) {
         return new FitConfig(input, format, features, weightColumn, k, value, mode, seed, replace, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with other learner knobs. */
     public FitConfig withLearner(LearnerConfig.Mode m, int deg, int lev, int noises, double del, double hor) {
         return new FitConfig(input, format, features, weightColumn, k, model, m, seed, overwrite, deg, lev, noises,
                 del, hor, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with another seed. */
     public FitConfig withSeed(long value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, value, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget);
+                crudeIterations, cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with another crude sample size and aggregation depth. */
     public FitConfig withAggregation(int sample, int depth) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, sample, depth, vectorColumn, badRows, crudeIterations,
-                cacheInput, memoryBudget);
+                cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config reading the features from a Spark ML vector column (null: numeric columns). */
     public FitConfig withVectorColumn(String value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, value, badRows, crudeIterations, cacheInput,
-                memoryBudget);
+                memoryBudget, scoreRows);
     }
 
     /** This config with another bad-row policy. */
     public FitConfig withBadRows(BadRows value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, value, crudeIterations,
-                cacheInput, memoryBudget);
+                cacheInput, memoryBudget, scoreRows);
     }
 
     /** This config with another cap on the distributed crude EM iterations (0: none). */
     public FitConfig withCrudeIterations(int value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, value, cacheInput,
-                memoryBudget);
+                memoryBudget, scoreRows);
     }
 
     /** This config with input caching on or off, and another memory budget of the score-moment accumulators. */
     public FitConfig withResources(boolean cache, long budgetBytes) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
-                cache, budgetBytes);
+                cache, budgetBytes, scoreRows);
+    }
+
+    /** This config with the score moments on about {@code rows} sampled rows (0: all rows). */
+    public FitConfig withScoreRows(long rows) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
+                cacheInput, memoryBudget, rows);
     }
 
     /**
@@ -278,6 +291,7 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         m.put("crude_iterations", crudeIterations);
         m.put("cache_input", cacheInput);
         m.put("memory_budget_bytes", memoryBudget);
+        m.put("score_rows", scoreRows == 0 ? (Object) "all" : (Object) scoreRows);
         return m;
     }
 }

@@ -324,8 +324,25 @@ public final class FitJob {
                     ScoreMoments.workingBytes(counts, d) / 1048576.0, config.memoryBudget() / 1048576.0, groups.size(),
                     describeGroups(groups)));
 
-            // Pass 2: score moments of every level (one pass per level group), reduced in partition order.
+            // The rows of the score moments: all, or a deterministic sample with keys of its own.
             t = System.nanoTime();
+            double scoreFraction = config.scoreRows() > 0 && config.scoreRows() < n ? (double) config.scoreRows() / n : 1.0;
+            long[] scoreKeys = offsets;
+            if (scoreFraction < 1) {
+                long[] kept = new long[partitions + 1];
+                for (long[] c : blocks.mapPartitionsWithIndex(new CountScoreRows(offsets, scoreFraction, config.seed()),
+                        true).collect()) {
+                    kept[(int) c[0] + 1] = c[1];
+                }
+                for (int p = 0; p < partitions; p++) {
+                    kept[p + 1] += kept[p];
+                }
+                scoreKeys = kept;
+                LOG.info("fit: score moments on {} sampled rows of {}", kept[partitions], n);
+            }
+            final long[] scoreOffsets = scoreKeys;
+
+            // Pass 2: score moments of every level (one pass per level group), reduced in partition order.
             ScoreMoments total = null;
             for (int[] group : groups) {
                 String label = groups.size() == 1 ? "fit pass 2"
@@ -335,7 +352,8 @@ public final class FitJob {
                         p -> offsets[p + 1] - offsets[p], LOG::info,
                         sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
                     JavaRDD<ScoreMoments> perPartition = blocks.mapPartitionsWithIndex(
-                            new ScorePass(shipped, offsets, group[0], group[1], faults), true);
+                            new ScorePass(shipped, offsets, scoreOffsets, scoreFraction, config.seed(), group[0],
+                                    group[1], faults), true);
                     part = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
                 }
                 // The other levels of a group's moments are empty: merging adds them exactly.
@@ -348,6 +366,9 @@ public final class FitJob {
             seconds.put("total", lap(t0));
             Map<String, Object> metadata = metadata(input, plan, crude, sample.rows(), n, moments.weight(), partitions,
                     solution.levels(), spark, started, skipped, groups);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> prov = (Map<String, Object>) metadata.get("provenance");
+            prov.put("score_rows", scoreOffsets[partitions]);
             return new Fitted(solution.model(), metadata, crude, input.features(), n, moments.weight(), partitions,
                     plan.delta(), solution.levels(), seconds, Map.copyOf(skipped), groups.size());
         } catch (RuntimeException e) {
@@ -726,18 +747,63 @@ public final class FitJob {
         }
     }
 
-    /** Pass 2: the score moments of one partition for levels {@code from .. to - 1}, with global row keys. */
+    /** The stream of the score-sample draws (the seed keys the generator): "scoresmp" in ASCII. */
+    static final long SCORE_SAMPLE_TAG = 0x73636F7265736D70L;
+
+    /** Per partition, how many rows the score sample keeps: {@code {partition, count}}. */
+    static final class CountScoreRows implements Function2<Integer, Iterator<Block>, Iterator<long[]>> {
+        private static final long serialVersionUID = 1L;
+        private final long[] offsets;
+        private final double fraction;
+        private final long seed;
+
+        CountScoreRows(long[] offsets, double fraction, long seed) {
+            this.offsets = offsets;
+            this.fraction = fraction;
+            this.seed = seed;
+        }
+
+        @Override
+        public Iterator<long[]> call(Integer p, Iterator<Block> it) {
+            CounterRandom rng = CounterRandom.of(seed);
+            long stream = CounterRandom.stream(SCORE_SAMPLE_TAG);
+            double[] u = new double[BLOCK_ROWS];
+            long count = 0;
+            while (it.hasNext()) {
+                Block b = it.next();
+                rng.fillUniform(stream, offsets[p] + b.position(), u, 0, b.rows());
+                for (int j = 0; j < b.rows(); j++) {
+                    count += u[j] < fraction ? 1 : 0;
+                }
+            }
+            return FitInput.single(new long[] {p, count});
+        }
+    }
+
+    /**
+     * Pass 2: the score moments of one partition for levels {@code from .. to - 1}. With a score sample
+     * ({@code fraction < 1}) only the rows whose uniform on the score-sample stream is below the fraction
+     * are added, with keys numbering the sample in read order ({@code keys}); otherwise every row with
+     * its global key.
+     */
     static final class ScorePass implements Function2<Integer, Iterator<Block>, Iterator<ScoreMoments>> {
         private static final long serialVersionUID = 1L;
         private final Broadcast<PlanShipment> plan;
         private final long[] offsets;
+        private final long[] keys;
+        private final double fraction;
+        private final long seed;
         private final int from;
         private final int to;
         private final FaultInjection faults;
 
-        ScorePass(Broadcast<PlanShipment> plan, long[] offsets, int from, int to, FaultInjection faults) {
+        ScorePass(Broadcast<PlanShipment> plan, long[] offsets, long[] keys, double fraction, long seed, int from,
+                  int to, FaultInjection faults) {
             this.plan = plan;
             this.offsets = offsets;
+            this.keys = keys;
+            this.fraction = fraction;
+            this.seed = seed;
             this.from = from;
             this.to = to;
             this.faults = faults;
@@ -748,21 +814,49 @@ public final class FitJob {
             faults.check("score", p);
             LearningPlan lp = plan.value().plan();
             Whitening whitening = lp.whitening();
-            double[] z = new double[BLOCK_ROWS * whitening.dimension()];
+            int d = whitening.dimension();
+            double[] z = new double[BLOCK_ROWS * d];
+            double[] kx = fraction < 1 ? new double[BLOCK_ROWS * d] : null;
+            double[] kw = fraction < 1 ? new double[BLOCK_ROWS] : null;
+            double[] u = fraction < 1 ? new double[BLOCK_ROWS] : null;
+            CounterRandom rng = CounterRandom.of(seed);
+            long stream = CounterRandom.stream(SCORE_SAMPLE_TAG);
             ScoreMoments moments = lp.emptyMoments();
-            long rows = 0;
+            long key = keys[p];
             while (it.hasNext()) {
                 Block b = it.next();
-                if (b.rows() == 0) {
+                int m = b.rows();
+                if (m == 0) {
                     continue;
                 }
-                whitening.apply(b.x(), b.rows(), z);
-                lp.accumulate(z, b.w(), b.rows(), offsets[p] + b.position(), moments, from, to);
-                rows += b.rows();
+                double[] x = b.x();
+                double[] w = b.w();
+                if (fraction < 1) {
+                    rng.fillUniform(stream, offsets[p] + b.position(), u, 0, m);
+                    int kept = 0;
+                    for (int j = 0; j < m; j++) {
+                        if (u[j] < fraction) {
+                            System.arraycopy(x, j * d, kx, kept * d, d);
+                            if (w != null) {
+                                kw[kept] = w[j];
+                            }
+                            kept++;
+                        }
+                    }
+                    x = kx;
+                    w = w == null ? null : kw;
+                    m = kept;
+                    if (m == 0) {
+                        continue;
+                    }
+                }
+                whitening.apply(x, m, z);
+                lp.accumulate(z, w, m, key, moments, from, to);
+                key += m;
             }
-            if (rows != offsets[p + 1] - offsets[p]) {
-                throw new IllegalStateException("partition " + p + " read " + rows + " rows in pass 2 but "
-                        + (offsets[p + 1] - offsets[p]) + " in pass 1: the input changed during the fit");
+            if (key != keys[p + 1]) {
+                throw new IllegalStateException("partition " + p + " gave " + (key - keys[p]) + " rows to pass 2 but "
+                        + (keys[p + 1] - keys[p]) + " were counted before: the input changed during the fit");
             }
             return FitInput.single(moments);
         }

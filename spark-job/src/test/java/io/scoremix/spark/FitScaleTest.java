@@ -93,6 +93,22 @@ class FitScaleTest {
         assertArrayEquals(coefficients(tmp.resolve("a")), coefficients(tmp.resolve("c")));
     }
 
+    @Test
+    void scoreSampleIsDeterministicAndHasAboutTheAskedRows() throws IOException {
+        FitConfig c = quick(blobs(), tmp.resolve("s1")).withScoreRows(8000);
+        new FitJob(c).run(spark);
+        new FitJob(c.withModel(tmp.resolve("s2").toString(), false)).run(spark);
+        assertArrayEquals(coefficients(tmp.resolve("s1")), coefficients(tmp.resolve("s2")));
+        new FitJob(quick(blobs(), tmp.resolve("all"))).run(spark);
+        assertTrue(!java.util.Arrays.equals(coefficients(tmp.resolve("s1")), coefficients(tmp.resolve("all"))),
+                "a sample of the rows gives another model");
+        com.fasterxml.jackson.databind.JsonNode prov = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(tmp.resolve("s1").resolve(ScoreModelFormat.MODEL_JSON).toFile()).path("provenance");
+        long used = prov.path("score_rows").asLong();
+        // Binomial(20000, 0.4): standard deviation 69.
+        assertTrue(Math.abs(used - 8000) <= 5 * 69, "score rows " + used);
+    }
+
     /** The crude mixture's mean log-likelihood over every row of the input. */
     static double allRowsMeanLogLik(FitJob.Fitted fitted) {
         List<Row> rows = spark.read().parquet(blobs()).collectAsList();
