@@ -118,8 +118,9 @@ public final class FitReport {
 
     private static Map<String, Object> flatten(JsonNode node) {
         Map<String, Object> m = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText()
-                : e.getValue().toString()));
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            m.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString());
+        }
         return m;
     }
 }
