@@ -106,6 +106,11 @@ class YarnTest {
                     "--conf", "spark.yarn.am.memory=512m",
                     "--conf", "spark.executor.extraClassPath=" + cp,
                     "--conf", "spark.yarn.am.extraClassPath=" + cp,
+                    // The jars are on this machine already: no upload of ~350 MB to the staging folder.
+                    "--conf", "spark.yarn.jars=local:" + sparkHome.resolve("jars") + "/*",
+                    "--conf", "spark.yarn.stagingDir=" + work.resolve("staging").toUri(),
+                    "--conf", "spark.executorEnv.SPARK_LOCAL_IP=127.0.0.1",
+                    "--conf", "spark.yarn.appMasterEnv.SPARK_LOCAL_IP=127.0.0.1",
                     "--conf", "spark.ui.enabled=false",
                     "--conf", "spark.driver.host=127.0.0.1",
                     "--conf", "spark.default.parallelism=" + ItSupport.PARALLELISM,
