@@ -62,6 +62,7 @@ public final class MllibBench {
         long sampleN = 0;
         int repeats = 1;
         int crudeIterations = FitConfig.DEFAULT_CRUDE_ITERATIONS;
+        long scoreRows = 0;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -75,9 +76,10 @@ public final class MllibBench {
                 case "--sample" -> { sampleN = (long) Double.parseDouble(v); i++; }
                 case "--repeats" -> { repeats = Integer.parseInt(v); i++; }
                 case "--crude-iterations" -> { crudeIterations = Integer.parseInt(v); i++; }
+                case "--score-rows" -> { scoreRows = (long) Double.parseDouble(v); i++; }
                 default -> {
                     System.err.println("usage: bench/run mllib [--spec FILE] [--n N] [--k K] [--seed S] [--master M]"
-                            + " [--work DIR] [--out FILE] [--sample N] [--repeats R] [--crude-iterations N]");
+                            + " [--work DIR] [--out FILE] [--sample N] [--repeats R] [--crude-iterations N] [--score-rows N]");
                     System.exit(2);
                 }
             }
@@ -99,7 +101,7 @@ public final class MllibBench {
                     .output(warm.toString()).overwrite(true).build()).run(spark);
         }
         System.err.println("mllib bench: warming up on 5,000 rows");
-        ours(spark, warm, kk, seed, crudeIterations);
+        ours(spark, warm, kk, seed, crudeIterations, scoreRows);
         mllib(spark, warm, kk, seed, d);
 
         List<String> rows = new ArrayList<>();
@@ -112,7 +114,7 @@ public final class MllibBench {
         for (int r = 0; r < repeats; r++) {
             long t0 = System.nanoTime();
             double c0 = processCpuSeconds();
-            fitted = ours(spark, data, kk, seed, crudeIterations);
+            fitted = ours(spark, data, kk, seed, crudeIterations, scoreRows);
             double oursSeconds = (System.nanoTime() - t0) * 1e-9;
             double oursCpu = processCpuSeconds() - c0;
             long t1 = System.nanoTime();
@@ -151,7 +153,8 @@ public final class MllibBench {
         StringBuilder md = new StringBuilder();
         md.append("# scoremix fit against Spark MLlib GaussianMixture\n\n");
         md.append(String.format(Locale.ROOT, "`bench/run mllib --spec %s --n %d --master %s --seed %d --repeats %d"
-                        + " --crude-iterations " + crudeIterations + "%s`, "
+                        + " --crude-iterations " + crudeIterations + (scoreRows > 0 ? " --score-rows " + scoreRows : "")
+                        + "%s`, "
                         + "%s; %s, %d cores seen by the JVM, load average at the start %s.%n%n", spec, n, master, seed,
                 repeats, sampleN > 0 ? " --sample " + sampleN : "", Instant.now(), Versions.all(spark.version()),
                 Runtime.getRuntime().availableProcessors(), loadAverage()));
@@ -179,10 +182,10 @@ public final class MllibBench {
         spark.stop();
     }
 
-    static FitJob.Fitted ours(SparkSession spark, Path data, int k, long seed, int crudeIterations) {
+    static FitJob.Fitted ours(SparkSession spark, Path data, int k, long seed, int crudeIterations, long scoreRows) {
         Dataset<Row> frame = spark.read().parquet(data.toString());
         return FitJob.fit(spark, frame, FitConfig.forDataset(data.toString(), k).withSeed(seed)
-                .withCrudeIterations(crudeIterations));
+                .withCrudeIterations(crudeIterations).withScoreRows(scoreRows));
     }
 
     /** CPU seconds of this JVM so far (all threads: the driver and, in local mode, the executors). */
