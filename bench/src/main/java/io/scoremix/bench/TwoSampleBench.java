@@ -1,5 +1,7 @@
 package io.scoremix.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scoremix.core.io.MixtureSpec;
 import io.scoremix.core.linalg.Blas;
 import io.scoremix.core.mixture.CrudeMixture;
@@ -78,6 +80,7 @@ public final class TwoSampleBench {
         int restarts = 5;
         int mllibSeeds = 3;
         String master = "local[2]";
+        boolean reuse = false;
         Path work = Path.of(System.getProperty("java.io.tmpdir"), "scoremix-two-sample-bench");
         Path out = Path.of("bench/results/two-sample.md");
         for (int i = 0; i < args.length; i++) {
@@ -92,15 +95,16 @@ public final class TwoSampleBench {
                 case "--master" -> { master = v; i++; }
                 case "--work" -> { work = Path.of(v); i++; }
                 case "--out" -> { out = Path.of(v); i++; }
+                case "--reuse" -> reuse = true;
                 default -> {
                     System.err.println("usage: bench/run two-sample [--spec FILE] [--n N] [--samples M] [--seed S]"
-                            + " [--restarts R] [--mllib-seeds K] [--master M] [--work DIR] [--out FILE]");
+                            + " [--restarts R] [--mllib-seeds K] [--master M] [--work DIR] [--out FILE] [--reuse]");
                     System.exit(2);
                 }
             }
         }
         String command = String.format(Locale.ROOT, "bench/run two-sample --spec %s --n %d --samples %d --seed %d"
-                + " --restarts %d --mllib-seeds %d --master %s", spec, n, m, seed, restarts, mllibSeeds, master);
+                + " --restarts %d --mllib-seeds %d --master %s%s", spec, n, m, seed, restarts, mllibSeeds, master, reuse ? " --reuse" : "");
         Instant started = Instant.now();
         String load = loadAverage();
         long tStart = System.nanoTime();
@@ -114,22 +118,32 @@ public final class TwoSampleBench {
         Path model = work.resolve("model");
         Path samples = work.resolve("samples");
 
+        List<String> reused = new ArrayList<>();
+        double generateSeconds = earlier(reuse, data, seed, reused);
         long t0 = System.nanoTime();
-        new GenerateJob(GenerateConfig.builder().spec(mixture, spec.toString()).n(n).seed(seed)
-                .output(data.toString()).overwrite(true).build()).run(spark);
-        double generateSeconds = seconds(t0);
+        if (Double.isNaN(generateSeconds)) {
+            new GenerateJob(GenerateConfig.builder().spec(mixture, spec.toString()).n(n).seed(seed)
+                    .output(data.toString()).overwrite(true).build()).run(spark);
+            generateSeconds = seconds(t0);
+        }
         log("generated %d rows in %.1f s", n, generateSeconds);
 
-        t0 = System.nanoTime();
-        new FitJob(FitConfig.of(data.toString(), k, model.toString()).withModel(model.toString(), true)
-                .withSeed(seed)).run(spark);
-        double fitSeconds = seconds(t0);
+        double fitSeconds = earlier(reuse, model, seed, reused);
+        if (Double.isNaN(fitSeconds)) {
+            t0 = System.nanoTime();
+            new FitJob(FitConfig.of(data.toString(), k, model.toString()).withModel(model.toString(), true)
+                    .withSeed(seed)).run(spark);
+            fitSeconds = seconds(t0);
+        }
         log("scoremix fit in %.1f s", fitSeconds);
-        t0 = System.nanoTime();
-        new SampleJob(new SampleConfig(model.toString(), m, samples.toString(), OutputFormat.PARQUET, 0, seed + 1,
-                SampleConfig.DEFAULT_METHOD, SampleConfig.DEFAULT_STEPS, true)).run(spark);
+        double sampleSeconds = earlier(reuse, samples, seed + 1, reused);
+        if (Double.isNaN(sampleSeconds)) {
+            t0 = System.nanoTime();
+            new SampleJob(new SampleConfig(model.toString(), m, samples.toString(), OutputFormat.PARQUET, 0, seed + 1,
+                    SampleConfig.DEFAULT_METHOD, SampleConfig.DEFAULT_STEPS, true)).run(spark);
+            sampleSeconds = seconds(t0);
+        }
         double[] ours = readRows(spark, samples, d, m);
-        double sampleSeconds = seconds(t0);
         log("scoremix sampled %d points in %.1f s", m, sampleSeconds);
 
         double[] x = readRows(spark, data, d, n);
@@ -138,6 +152,7 @@ public final class TwoSampleBench {
                 CrudeMixtureConfig.builder(k).restarts(restarts).seed(seed).build());
         double emSeconds = seconds(t0);
         log("EM with restarts (%d candidates) in %.1f s", em.candidates().size(), emSeconds);
+        em.candidates().forEach(c -> log("  EM candidate %s", c));
         t0 = System.nanoTime();
         double[] emPoints = draw(em.mixture(), seed + 1, m);
         double emSampleSeconds = seconds(t0);
@@ -171,11 +186,30 @@ public final class TwoSampleBench {
         lines.forEach(l -> log("%s: %s", l.sampler(), l.result()));
 
         String md = markdown(command, started, load, spark.version(), mixture.name(), n, m, d, k, seed, lines,
-                generateSeconds, testSeconds, seconds(tStart));
+                generateSeconds, testSeconds, seconds(tStart), reused);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, md, StandardCharsets.UTF_8);
         System.out.print(md);
         spark.stop();
+    }
+
+    /**
+     * With {@code --reuse}, the seconds recorded in the provenance of an existing output of an earlier run
+     * (its seed must match); NaN when the step has to run.
+     */
+    private static double earlier(boolean reuse, Path folder, long seed, List<String> reused) throws IOException {
+        Path provenance = folder.resolve("_scoremix.json");
+        if (!reuse || !Files.exists(provenance)) {
+            return Double.NaN;
+        }
+        JsonNode p = new ObjectMapper().readTree(provenance.toFile());
+        JsonNode recorded = p.findValue("seed");
+        if (recorded == null || recorded.asLong() != seed) {
+            return Double.NaN;
+        }
+        reused.add(String.format(Locale.ROOT, "%s (started %s, %.1f s)", folder.getFileName(),
+                p.path("started").asText(), p.path("seconds").asDouble()));
+        return p.path("seconds").asDouble();
     }
 
     /** Reads the first d columns (x0 .. x(d-1)) of a Parquet folder into a row-major array of n rows. */
@@ -239,7 +273,7 @@ public final class TwoSampleBench {
 
     static String markdown(String command, Instant started, String load, String sparkVersion, String name, long n,
                            int m, int d, int k, long seed, List<Line> lines, double generateSeconds,
-                           double testSeconds, double totalSeconds) {
+                           double testSeconds, double totalSeconds, List<String> reused) {
         StringBuilder md = new StringBuilder("# Classifier two-sample test: scoremix against EM fits\n\n");
         md.append("    ").append(command).append("\n\n");
         md.append(String.format(Locale.ROOT, "Started %s on %s (load average %s at the start); BLAS %s; %s.%n%n",
@@ -274,6 +308,10 @@ public final class TwoSampleBench {
                 c.accuracy(), (c.accuracy() - 0.5) / c.standardError()));
         md.append(String.format(Locale.ROOT, "%nThe four classifier tests took %.1f s; the whole run %.1f s.%n",
                 testSeconds, totalSeconds));
+        if (!reused.isEmpty()) {
+            md.append("\nReused from an earlier run of the same command (`--reuse`; their times are the `seconds` of "
+                    + "their provenance): ").append(String.join("; ", reused)).append(".\n");
+        }
         return md.toString();
     }
 
