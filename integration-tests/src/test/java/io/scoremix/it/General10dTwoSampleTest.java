@@ -94,7 +94,7 @@ class General10dTwoSampleTest {
         ClassifierTwoSample.Result emResult = ClassifierTwoSample.test(fresh, SAMPLES, emPoints, SAMPLES, d);
         ClassifierTwoSample.Result truthResult = ClassifierTwoSample.test(fresh, SAMPLES, control, SAMPLES, d);
         String report = "scoremix: " + scoremix + "\nEM with restarts: " + emResult + "\ntruth vs truth: " + truthResult;
-        System.out.println(report);
+        System.out.println(report + "\nprocess CPU seconds so far: " + processCpuSeconds());
 
         double combined = Math.hypot(scoremix.standardError(), emResult.standardError());
         assertTrue(scoremix.accuracy() <= emResult.accuracy() + 3 * combined,
@@ -102,6 +102,12 @@ class General10dTwoSampleTest {
                         + 3 * combined + ")\n" + report);
         assertTrue(Math.abs(truthResult.accuracy() - 0.5) <= 3 * truthResult.standardError(),
                 "truth against truth is not within 3 SE of 0.5\n" + report);
+    }
+
+    /** CPU seconds of this JVM (driver and local executors): the cost on an idle machine, unlike wall time. */
+    static double processCpuSeconds() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() * 1e-9 : Double.NaN;
     }
 
     /** The columns x0 .. x(d-1) of a Parquet folder as n rows, row-major (the read order: draws are i.i.d.). */
