@@ -103,7 +103,10 @@ class InnerFeaturesLearnerTest {
         assertFalse(json.contains("inner_") || json.contains("directions"), "monomial model.json has new keys");
         // A softmax file whose ratio standardisation is missing is refused with its location named.
         ScoreModelFormat.Encoded e = ScoreModelFormat.encode(models[0], null);
-        String broken = new String(e.modelJson(), StandardCharsets.UTF_8).replaceFirst("\"inner_scale\"", "\"x\"");
+        // (without its content checksum, which would otherwise catch the edit first)
+        String broken = new String(e.modelJson(), StandardCharsets.UTF_8)
+                .replaceFirst("^\\{\\n  \"content_sha256\" : \"[0-9a-f]{64}\",", "{")
+                .replaceFirst("\"inner_scale\"", "\"x\"");
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> ScoreModelFormat.decode(broken.getBytes(StandardCharsets.UTF_8), e.coefficients(), "broken"));
         assertTrue(bad.getMessage().contains("inner_scale"), bad.getMessage());
