@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * SDE) in the top two principal directions and as marginal histograms, with a classifier two-sample test
  * between the two (a diagnostic: the data were also the training data). Row weights are ignored in the
  * plots. The two files are written after the model folder was renamed into place, so they are not part of
- * its atomic commit: a failure here leaves a complete model without a report.
+ * its atomic commit: a failure here leaves a complete model without a report. Each file is written under a
+ * hidden temporary name and renamed into place, so no half-written report is ever visible.
  */
 public final class FitReport {
 
@@ -87,13 +88,19 @@ public final class FitReport {
         try {
             Path dir = new Path(model.source());
             FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            report.write(fs, new Path(dir, HTML_FILE));
+            // Each file is written under a hidden temporary name and renamed into place, so a reader never
+            // sees half a report (hidden names are also what Hadoop input formats skip).
+            Path html = new Path(dir, "." + HTML_FILE + ".tmp");
+            report.write(fs, html);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("format", "scoremix.fit-report/v1");
             out.putAll(summary);
-            try (OutputStream o = fs.create(new Path(dir, JSON_FILE), true)) {
+            Path jsonFile = new Path(dir, "." + JSON_FILE + ".tmp");
+            try (OutputStream o = fs.create(jsonFile, true)) {
                 JSON.writeValue(o, out);
             }
+            publish(fs, jsonFile, new Path(dir, JSON_FILE));
+            publish(fs, html, new Path(dir, HTML_FILE));
             return new Path(dir, HTML_FILE).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("fit: could not write the report into " + model.source() + ": "
@@ -113,6 +120,14 @@ public final class FitReport {
         } catch (RuntimeException e) {
             LOG.warn("fit: the report of {} was not written", modelDir, e);
             return "not written (" + e.getMessage() + ")";
+        }
+    }
+
+    private static void publish(FileSystem fs, Path temp, Path target) throws IOException {
+        fs.delete(target, false);
+        if (!fs.rename(temp, target)) {
+            fs.delete(temp, false);
+            throw new IOException("could not rename " + temp + " to " + target);
         }
     }
 
