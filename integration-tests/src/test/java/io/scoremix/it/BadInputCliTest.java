@@ -191,8 +191,7 @@ class BadInputCliTest {
         assertNothingWritten(model);
     }
 
-    /** Fails today: Whitening.of's IllegalArgumentException reaches Main as a failure (exit 1, stack trace). */
-    @Disabled("spark-job bug (issue 5): identical rows exit 1 with a stack trace from FitJob.fit -> Whitening.of")
+    /** Whitening.of's refusal of a singular covariance reaches the user as bad input (exit 2, one line). */
     @Test
     void allIdenticalRowsExitTwoNamingTheZeroCovariance() throws IOException {
         Path dir = tmp.resolve("same");
