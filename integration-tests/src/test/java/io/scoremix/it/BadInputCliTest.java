@@ -374,11 +374,14 @@ class BadInputCliTest {
         assertNothingWritten(model);
     }
 
-    /** Issue 5 asks for the memory check before any pass; today it comes after pass 1 and the crude sample. */
-    @Disabled("spark-job gap (issue 5): the accumulator memory check runs after 3 Spark jobs, not before any pass")
+    /**
+     * Issue 5 asks for the memory check before any pass over the data. The only Spark job allowed before the
+     * refusal is Spark's read of the CSV header line (the column names give d); before the check moved, fit
+     * ran 3 jobs (pass 1, the crude sample, crude EM) first.
+     */
     @Test
     void knobsTooLargeForMemoryAreRefusedBeforeAnyPass() throws IOException {
         knobsTooLargeForMemoryAreRefused();
-        assertEquals(0, JOBS.get(), "Spark jobs before the memory check");
+        assertTrue(JOBS.get() <= 1, "Spark jobs before the memory check: " + JOBS.get());
     }
 }

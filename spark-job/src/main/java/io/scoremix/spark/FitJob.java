@@ -207,6 +207,14 @@ public final class FitJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         FaultInjection faults = FaultInjection.from(spark);
         int d = input.features().size();
+        // The memory check that needs no data: even a level of one cell must fit the budget.
+        long smallestLevel = LearningPlan.minimumLevelBytes(config.learnerConfig(Double.NaN), d);
+        if (smallestLevel > config.memoryBudget()) {
+            throw new BadInputException(String.format(Locale.ROOT, "the regression accumulators of a single level need at "
+                    + "least %.1f MiB with %d features, degree %d and %s features, but the memory budget is %.1f MiB: "
+                    + "lower --degree, use fewer features, or raise --memory-budget-mb", smallestLevel / 1048576.0, d,
+                    config.degree(), config.learnerConfig(Double.NaN).features(), config.memoryBudget() / 1048576.0));
+        }
         FitInput.RowParser parser = input.parser();
         JavaRDD<Row> rows = input.frame().javaRDD();
         int partitions = rows.getNumPartitions();

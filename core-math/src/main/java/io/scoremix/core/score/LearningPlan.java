@@ -115,6 +115,38 @@ public final class LearningPlan {
     }
 
     /**
+     * A lower bound, known before any data are read, of the accumulator bytes of the smallest possible
+     * level: one cell, with the features this config gives one standard Gaussian component in d
+     * (whitened) coordinates. A plan whose every level has at least one cell needs at least this much per
+     * pass, so a budget below it can be refused before any pass over the data.
+     *
+     * @param d the number of features of the data
+     */
+    public static long minimumLevelBytes(LearnerConfig config, int d) {
+        if (d < 1) {
+            throw new IllegalArgumentException("dimension must be at least 1, got " + d);
+        }
+        int degree = config.mode() == LearnerConfig.Mode.PLUGIN ? 0 : config.degree();
+        double[] center = new double[d];
+        double[] scale = new double[d];
+        double[] identity = new double[d * d];
+        double[][] cov = new double[d][d];
+        for (int r = 0; r < d; r++) {
+            scale[r] = 1;
+            identity[r * d + r] = 1;
+            cov[r][r] = 1;
+        }
+        GaussianMixture standard = GaussianMixture.of(new double[] {1}, new double[][] {center}, new double[][][] {cov});
+        FeatureMap one = switch (config.features()) {
+            case MONOMIAL -> FeatureMap.monomial(center, scale, degree);
+            case SOFT_GATED -> FeatureMap.softGated(FeatureMap.monomial(center, scale, degree), standard);
+            case SOFTMAX -> FeatureMap.softmax(standard, center, scale, degree);
+            case PROJECTED -> FeatureMap.projected(center, scale, identity, Math.min(config.projectionRank(), d), degree);
+        };
+        return ScoreMoments.workingBytes(new int[][] {{one.size()}}, d);
+    }
+
+    /**
      * The largest delta on a geometric grid from 0.2 down to 1e-4 at which the crude mixture's Monte
      * Carlo TV to its delta-noised self stays within the target (the paper's delta = alpha eps / R in
      * spirit: small components after whitening need a small delta).
