@@ -21,6 +21,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The training data of {@code fit}: the input read with Spark, the feature columns (and weight column)
@@ -42,6 +43,8 @@ final class FitInput {
 
     private static final String FILE_COLUMN = "__scoremix_file";
     private static final String SPLIT_COLUMN = "__scoremix_split_start";
+    /** CSV only: Spark's corrupt-record column, set on a row whose number of fields differs from the header's. */
+    private static final String CORRUPT_COLUMN = "__scoremix_malformed";
 
     private final Dataset<Row> frame;
     private final List<String> features;
@@ -77,6 +80,14 @@ final class FitInput {
             }
             throw e;
         }
+        if (config.format() == InputFormat.CSV) {
+            // Read again with the header's columns as an explicit schema plus a corrupt-record column: Spark's
+            // permissive CSV reader fills missing fields with null but silently drops extra ones, unless it has
+            // such a column to put the whole malformed line in.
+            StructType schema = raw.schema().add(CORRUPT_COLUMN, DataTypes.StringType, true);
+            raw = spark.read().format("csv").option("header", "true").option("mode", "PERMISSIVE")
+                    .option("columnNameOfCorruptRecord", CORRUPT_COLUMN).schema(schema).load(config.input());
+        }
         return of(raw, config, config.format() == InputFormat.CSV);
     }
 
@@ -91,7 +102,8 @@ final class FitInput {
     }
 
     private static FitInput of(Dataset<Row> raw, FitConfig config, boolean csv) {
-        List<String> available = List.of(raw.columns());
+        List<String> available = new ArrayList<>(List.of(raw.columns()));
+        available.remove(CORRUPT_COLUMN);
         String weight = config.weightColumn();
         if (weight != null) {
             requireColumn(raw, weight, "weight column", available, config);
@@ -102,7 +114,7 @@ final class FitInput {
         List<String> features = new ArrayList<>();
         if (config.features().isEmpty()) {
             for (StructField f : raw.schema().fields()) {
-                if (!f.name().equals(weight) && (csv || isNumeric(f.dataType()))) {
+                if (!f.name().equals(weight) && !f.name().equals(CORRUPT_COLUMN) && (csv || isNumeric(f.dataType()))) {
                     features.add(f.name());
                 }
             }
@@ -129,9 +141,13 @@ final class FitInput {
         }
         columns.add(functions.input_file_name().as(FILE_COLUMN));
         columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
+        boolean fieldCheck = csv && available.size() < raw.columns().length;
+        if (fieldCheck) {
+            columns.add(raw.col(CORRUPT_COLUMN));
+        }
         Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
         RowParser parser = new RowParser(features.toArray(new String[0]), kinds, weight, weightKind, csv,
-                config.input(), null);
+                config.input(), null, fieldCheck ? available.size() : -1);
         return new FitInput(frame, List.copyOf(features), weight, parser);
     }
 
@@ -179,7 +195,7 @@ final class FitInput {
         columns.add(functions.input_file_block_start().as(SPLIT_COLUMN));
         Dataset<Row> frame = raw.select(columns.toArray(new Column[0]));
         RowParser parser = new RowParser(features.toArray(new String[0]), null, weight, weightKind, false,
-                config.input(), name);
+                config.input(), name, -1);
         return new FitInput(frame, List.copyOf(features), weight, parser);
     }
 
@@ -262,14 +278,17 @@ final class FitInput {
         private final boolean csv;
         private final String source;
         private final String vector;
+        private final int headerFields;
 
         /**
          * @param kinds  per feature column {@link #NUMBER} or {@link #TEXT}; null with a vector column
          * @param source names the input when a row has no file (an in-memory Dataset)
          * @param vector the Spark ML vector column holding all features, or null for one column per feature
+         * @param headerFields CSV: the number of fields of the header, when the row's last column is Spark's
+         *                     corrupt-record column (set on a row with another number of fields); else -1
          */
         RowParser(String[] names, int[] kinds, String weight, int weightKind, boolean csv, String source,
-                  String vector) {
+                  String vector, int headerFields) {
             this.names = names;
             this.kinds = kinds;
             this.weight = weight;
@@ -277,6 +296,7 @@ final class FitInput {
             this.csv = csv;
             this.source = source;
             this.vector = vector;
+            this.headerFields = headerFields;
         }
 
         int dimension() {
@@ -308,6 +328,10 @@ final class FitInput {
         String parse(Row row, double[] x, int off, double[] w, int j, Problem[] kind) {
             int d = names.length;
             int next;
+            if (headerFields > 0 && !row.isNullAt(columns() + 2)) {
+                return bad(kind, Problem.WRONG_LENGTH, "has a number of fields other than the header's "
+                        + headerFields);
+            }
             if (vector != null) {
                 Object v = row.get(0);
                 if (v == null) {
