@@ -208,12 +208,13 @@ public final class FitJob {
         FaultInjection faults = FaultInjection.from(spark);
         int d = input.features().size();
         // The memory check that needs no data: even a level of one cell must fit the budget.
-        long smallestLevel = LearningPlan.minimumLevelBytes(config.learnerConfig(Double.NaN), d);
+        LearnerConfig knobs = config.learnerConfig(Double.NaN);
+        long smallestLevel = LearningPlan.minimumLevelBytes(knobs, d);
         if (smallestLevel > config.memoryBudget()) {
             throw new BadInputException(String.format(Locale.ROOT, "the regression accumulators of a single level need at "
                     + "least %.1f MiB with %d features, degree %d and %s features, but the memory budget is %.1f MiB: "
                     + "lower --degree, use fewer features, or raise --memory-budget-mb", smallestLevel / 1048576.0, d,
-                    config.degree(), config.learnerConfig(Double.NaN).features(), config.memoryBudget() / 1048576.0));
+                    config.degree(), knobs.features(), config.memoryBudget() / 1048576.0));
         }
         FitInput.RowParser parser = input.parser();
         JavaRDD<Row> rows = input.frame().javaRDD();

@@ -94,12 +94,7 @@ public final class LearningPlan {
                 for (int r = 0; r < d; r++) {
                     scale[r] = Math.sqrt(cov[r * d + r]);
                 }
-                features[l][c] = switch (config.features()) {
-                    case MONOMIAL -> FeatureMap.monomial(center, scale, degree);
-                    case SOFT_GATED -> FeatureMap.softGated(FeatureMap.monomial(center, scale, degree), noised);
-                    case SOFTMAX -> FeatureMap.softmax(sub, center, scale, degree);
-                    case PROJECTED -> FeatureMap.projected(center, scale, cov, config.projectionRank(), degree);
-                };
+                features[l][c] = cellFeatures(config, degree, center, scale, cov, config.projectionRank(), sub, noised);
             }
         }
         LearningPlan plan = new LearningPlan(config, whitening, crude, crudeResult, delta, times, cells, features);
@@ -137,13 +132,23 @@ public final class LearningPlan {
             cov[r][r] = 1;
         }
         GaussianMixture standard = GaussianMixture.of(new double[] {1}, new double[][] {center}, new double[][][] {cov});
-        FeatureMap one = switch (config.features()) {
-            case MONOMIAL -> FeatureMap.monomial(center, scale, degree);
-            case SOFT_GATED -> FeatureMap.softGated(FeatureMap.monomial(center, scale, degree), standard);
-            case SOFTMAX -> FeatureMap.softmax(standard, center, scale, degree);
-            case PROJECTED -> FeatureMap.projected(center, scale, identity, Math.min(config.projectionRank(), d), degree);
-        };
+        FeatureMap one = cellFeatures(config, degree, center, scale, identity, Math.min(config.projectionRank(), d),
+                standard, standard);
         return ScoreMoments.workingBytes(new int[][] {{one.size()}}, d);
+    }
+
+    /**
+     * The features of one cell: its sub-mixture {@code sub} (centre, per-coordinate scale and covariance
+     * {@code cov}, d x d row-major) at a level whose noised crude mixture {@code gates} gives the soft gates.
+     */
+    private static FeatureMap cellFeatures(LearnerConfig config, int degree, double[] center, double[] scale,
+                                           double[] cov, int rank, GaussianMixture sub, GaussianMixture gates) {
+        return switch (config.features()) {
+            case MONOMIAL -> FeatureMap.monomial(center, scale, degree);
+            case SOFT_GATED -> FeatureMap.softGated(FeatureMap.monomial(center, scale, degree), gates);
+            case SOFTMAX -> FeatureMap.softmax(sub, center, scale, degree);
+            case PROJECTED -> FeatureMap.projected(center, scale, cov, rank, degree);
+        };
     }
 
     /**
