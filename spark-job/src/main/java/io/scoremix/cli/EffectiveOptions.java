@@ -2,6 +2,7 @@ package io.scoremix.cli;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -29,6 +30,9 @@ final class EffectiveOptions {
             Object value = o.getValue();
             if (value instanceof List<?> l) {
                 value = List.copyOf(l);
+            } else if (value instanceof Enum<?> e) {
+                // As typed on the command line (sde_residual, paper), not the constant's name.
+                value = e.name().toLowerCase(Locale.ROOT);
             } else if (value != null && !(value instanceof Number) && !(value instanceof Boolean)) {
                 value = value.toString();
             }

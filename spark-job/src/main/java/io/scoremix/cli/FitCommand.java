@@ -122,9 +122,11 @@ final class FitCommand implements Callable<Integer> {
     long memoryBudgetMb;
 
     private final Function<String, SparkSession> sessions;
+    private final ConfigDefaults defaults;
 
-    FitCommand(Function<String, SparkSession> sessions) {
+    FitCommand(Function<String, SparkSession> sessions, ConfigDefaults defaults) {
         this.sessions = sessions;
+        this.defaults = defaults;
     }
 
     @Override
@@ -150,7 +152,7 @@ final class FitCommand implements Callable<Integer> {
                 aggregationDepth, vectorColumn, FitConfig.BadRows.parse(badRows), crudeIterations, !noCache,
                 memoryBudgetMb << 20, scoreRows);
         SparkSession spark = sessions.apply("scoremix fit");
-        FitJob.Result r = new FitJob(config).run(spark);
+        FitJob.Result r = new FitJob(config, EffectiveOptions.of(spec, defaults)).run(spark);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "fit: %d rows x %d features %s, k = %d, mode %s, delta %.4g, %d levels%n", r.rows(),
                 r.features().size(), r.features(), k, mode.name().toLowerCase(Locale.ROOT), r.delta(), r.levels().size());

@@ -58,9 +58,11 @@ final class GenerateCommand implements Callable<Integer> {
     boolean overwrite;
 
     private final Function<String, SparkSession> sessions;
+    private final ConfigDefaults defaults;
 
-    GenerateCommand(Function<String, SparkSession> sessions) {
+    GenerateCommand(Function<String, SparkSession> sessions, ConfigDefaults defaults) {
         this.sessions = sessions;
+        this.defaults = defaults;
     }
 
     @Override
@@ -83,7 +85,7 @@ final class GenerateCommand implements Callable<Integer> {
                 .seed(seed)
                 .overwrite(overwrite)
                 .build();
-        GenerateJob.Result result = new GenerateJob(config).run(sessions.apply("scoremix generate"));
+        GenerateJob.Result result = new GenerateJob(config, EffectiveOptions.of(spec, defaults)).run(sessions.apply("scoremix generate"));
         spec.commandLine().getOut().printf(Locale.ROOT, "generate: wrote %d rows x %d columns (%s) to %s in %.1f s%n",
                 result.rows(), result.dimension(), format.id(), result.output(), result.seconds());
         return Main.OK;

@@ -87,9 +87,9 @@ public final class Main implements Runnable {
                 defaults = defaults.overlay(java.nio.file.Path.of(conf));
             }
             cli = new CommandLine(new Main())
-                    .addSubcommand("generate", new GenerateCommand(sessions))
-                    .addSubcommand("fit", new FitCommand(sessions))
-                    .addSubcommand("sample", new SampleCommand(sessions))
+                    .addSubcommand("generate", new GenerateCommand(sessions, defaults))
+                    .addSubcommand("fit", new FitCommand(sessions, defaults))
+                    .addSubcommand("sample", new SampleCommand(sessions, defaults))
                     .addSubcommand("evaluate", new EvaluateCommand(sessions, defaults))
                     .addSubcommand("score", new ScoreCommand(sessions, defaults))
                     .addSubcommand("demo", new DemoCommand(sessions, defaults));

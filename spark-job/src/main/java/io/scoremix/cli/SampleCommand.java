@@ -62,15 +62,17 @@ final class SampleCommand implements Callable<Integer> {
     boolean overwrite;
 
     private final Function<String, SparkSession> sessions;
+    private final ConfigDefaults defaults;
 
-    SampleCommand(Function<String, SparkSession> sessions) {
+    SampleCommand(Function<String, SparkSession> sessions, ConfigDefaults defaults) {
         this.sessions = sessions;
+        this.defaults = defaults;
     }
 
     @Override
     public Integer call() {
         SampleConfig config = new SampleConfig(model, n, out, format, partitions, seed, method, steps, overwrite);
-        SampleJob.Result r = new SampleJob(config).run(sessions.apply("scoremix sample"));
+        SampleJob.Result r = new SampleJob(config, EffectiveOptions.of(spec, defaults)).run(sessions.apply("scoremix sample"));
         spec.commandLine().getOut().printf(Locale.ROOT, "sample: wrote %d rows x %d columns %s (%s) to %s in %.1f s%n",
                 r.rows(), r.columns().size(), r.columns(), format.id(), r.output(), r.seconds());
         return Main.OK;

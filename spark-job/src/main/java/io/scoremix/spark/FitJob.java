@@ -100,10 +100,20 @@ public final class FitJob {
     private static final Logger LOG = LoggerFactory.getLogger(FitJob.class);
 
     private final FitConfig config;
+    private final Map<String, Object> options;
 
     /** A job for these settings. */
     public FitJob(FitConfig config) {
+        this(config, Map.of());
+    }
+
+    /**
+     * A job for these settings; {@code options} (every command-line option with its effective value and
+     * source) goes into the provenance record as given.
+     */
+    public FitJob(FitConfig config, Map<String, Object> options) {
         this.config = config;
+        this.options = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(options));
     }
 
     /**
@@ -171,6 +181,7 @@ public final class FitJob {
             write(output, ScoreModelFormat.MODEL_JSON, encoded.modelJson());
             write(output, ScoreModelFormat.COEFFICIENTS, encoded.coefficients());
             new Provenance("fit", started)
+                    .put("options", options)
                     .put("settings", config.describe())
                     .put("features", fitted.features())
                     .put("rows", fitted.rows())

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,10 +61,20 @@ public final class GenerateJob {
     private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
 
     private final GenerateConfig config;
+    private final Map<String, Object> options;
 
     /** A job for these settings. */
     public GenerateJob(GenerateConfig config) {
+        this(config, Map.of());
+    }
+
+    /**
+     * A job for these settings; {@code options} (every command-line option with its effective value and
+     * source) goes into the provenance record as given.
+     */
+    public GenerateJob(GenerateConfig config, Map<String, Object> options) {
         this.config = config;
+        this.options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
     }
 
     /** What a run did. {@code output} is the qualified output directory. */
@@ -107,6 +118,7 @@ public final class GenerateJob {
             writeRows(spark, rows, schema(d), config.format(), output);
 
             new Provenance("generate", started)
+                    .put("options", options)
                     .put("spec", specFields(spec))
                     .putJson("mixture", spec.toJson())
                     .put("n", n)

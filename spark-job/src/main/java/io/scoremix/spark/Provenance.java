@@ -14,7 +14,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * The provenance record {@code _scoremix.json} written into every output directory, after the data and
  * before the directory is renamed into place: format {@code scoremix.provenance/v1}, the command, its
- * resolved settings, the versions of scoremix, Spark, Scala, Hadoop and Java, and the times.
+ * resolved settings, for a command run from the command line every option with its effective value and
+ * its source ({@code options}: the command line, a configuration file or the built-in default), the
+ * versions of scoremix, Spark, Scala, Hadoop and Java, and the times.
  */
 final class Provenance {
 

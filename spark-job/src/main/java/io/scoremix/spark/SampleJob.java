@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,10 +62,20 @@ public final class SampleJob {
     private static final Logger LOG = LoggerFactory.getLogger(SampleJob.class);
 
     private final SampleConfig config;
+    private final Map<String, Object> options;
 
     /** A job for these settings. */
     public SampleJob(SampleConfig config) {
+        this(config, Map.of());
+    }
+
+    /**
+     * A job for these settings; {@code options} (every command-line option with its effective value and
+     * source) goes into the provenance record as given.
+     */
+    public SampleJob(SampleConfig config, Map<String, Object> options) {
         this.config = config;
+        this.options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
     }
 
     /** What a run did. {@code output} is the qualified output directory. */
@@ -124,6 +135,7 @@ public final class SampleJob {
             samplerFields.put("horizon", dh[1]);
             samplerFields.put("delta", dh[0]);
             new Provenance("sample", started)
+                    .put("options", options)
                     .put("model", model.source())
                     .put("n", n)
                     .put("seed", config.seed())
