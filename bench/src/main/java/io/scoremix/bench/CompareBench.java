@@ -16,12 +16,15 @@ import io.scoremix.core.metrics.Estimate;
 import io.scoremix.core.metrics.ProjectionConfig;
 import io.scoremix.core.metrics.ProjectionLowerBound;
 import io.scoremix.core.mixture.CrudeMixtureResult;
+import io.scoremix.core.mixture.DensityModel;
 import io.scoremix.core.mixture.GaussianMixture;
 import io.scoremix.core.random.CounterRandom;
 import io.scoremix.core.score.Learner;
 import io.scoremix.core.score.LearnerConfig;
 import io.scoremix.core.score.ModelDensity;
 import io.scoremix.core.score.ScoreModel;
+import io.scoremix.report.Plots;
+import io.scoremix.spark.ClassifierTwoSample;
 import io.scoremix.spark.SparkSessions;
 import io.scoremix.spark.Versions;
 import org.apache.spark.SparkConf;
@@ -41,6 +44,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,30 +52,43 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * {@code bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M] [--steps K]
- * [--master local[2]] [--only name,..]}: issue 6's comparison. For every {@code scoremix.gmm/v1} file in DIR,
- * the same N training points (seed S) go through scoremix in default, paper and plugin modes (the in-memory
- * {@link Learner}), the crude mixture sampled directly, and Spark MLlib's GaussianMixture (same k, maxIter
- * 100, seed S) in one local Spark session. Per (instance, method) one row:
+ * {@code bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M] [--steps K] [--ode-draws D]
+ * [--loglik-points L] [--mixture-draws R] [--master local[2]] [--only name,..]}: issue 6's comparison. For
+ * every {@code scoremix.gmm/v1} file in DIR, the same N training points (seed S) go through scoremix in
+ * default, paper and plugin modes (the in-memory {@link Learner}), the crude mixture sampled directly, and
+ * Spark MLlib's GaussianMixture (same k, maxIter 100, seed S) in one local Spark session. Per (instance,
+ * method) one row:
  * <ul>
  *   <li>{@code tv_exact}: Monte Carlo TV to the truth where the method has a density: the crude mixture and
- *       MLlib's (200,000 draws), the learned model's probability-flow ODE density ({@link ModelDensity},
- *       {@code --ode-draws} draws of the truth, default 2,000: its log-density integrates an ODE per point);</li>
+ *       MLlib's (R draws of the truth, default 200,000), the learned model's probability-flow ODE density
+ *       ({@link ModelDensity}, D draws, default 2,000: its log-density integrates an ODE per point);</li>
  *   <li>{@code certified_tv_upper}: the certified bound of the SDE_RESIDUAL sampler on K steps (default 256),
  *       for the three scoremix modes;</li>
- *   <li>{@code tv_lower}: the held-out projection lower bound of M samples (default min(N, 20,000)) of the
- *       method against the truth (the classifier bound is not computed here);</li>
- *   <li>{@code heldout_loglik}: mean log-density of 20,000 fresh truth points, for the crude and MLlib
- *       mixtures (and the truth's own, for reference);</li>
+ *   <li>{@code tv_lower}: the larger of two held-out lower bounds from M samples of the method (default
+ *       min(N, 20,000)) against the truth, named in {@code tv_lower_from}: the projection bound
+ *       ({@code tv_lower_projection}) and the classifier two-sample bound {@code 2 a - 1}
+ *       ({@code tv_lower_classifier}, {@link ClassifierTwoSample} against M fresh truth points, trained on
+ *       even rows and scored on odd ones);</li>
+ *   <li>{@code heldout_loglik}: mean log-density of the same L fresh truth points (default 2,000) for every
+ *       method with a density (the ODE model for scoremix modes), with the truth's own on those points and
+ *       the paired standard error of the difference;</li>
  *   <li>{@code fit_seconds}, {@code sample_seconds}, and {@code error}: an exception or a non-finite figure
  *       becomes the row's error message; no row crashes the run.</li>
  * </ul>
- * Writes {@code compare.json} (an object whose {@code rows} list holds the rows) and {@code compare.md}
- * into the out folder after every instance, so an interrupted run keeps what it measured.
+ * Every field except the {@code *_seconds} ones is a deterministic function of the options and the instance
+ * files. Writes {@code compare.json} (an object whose {@code rows} list holds the rows), {@code compare.md}
+ * and the SVG plots of each instance into the out folder after every instance, so an interrupted run keeps
+ * what it measured; a {@code ## Notes} section of an existing compare.md is carried over.
  */
 public final class CompareBench {
 
     static final String[] METHODS = {"default", "paper", "plugin", "crude", "mllib"};
+    /** Methods whose samples are drawn against the truth in a scatter plot. */
+    static final List<String> SCATTER_METHODS = List.of("default", "paper", "mllib");
+    /** Points of each set in a scatter plot. */
+    static final int SCATTER_POINTS = 1_000;
+    static final String NOTES = "## Notes";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private CompareBench() {
     }
@@ -84,6 +101,8 @@ public final class CompareBench {
         int samples = -1;
         int steps = 256;
         int odeDraws = 2_000;
+        int loglikPoints = 2_000;
+        int mixtureDraws = 200_000;
         String master = "local[2]";
         List<String> only = null;
         for (int i = 0; i < args.length; i++) {
@@ -96,11 +115,14 @@ public final class CompareBench {
                 case "--samples" -> { samples = Integer.parseInt(v); i++; }
                 case "--steps" -> { steps = Integer.parseInt(v); i++; }
                 case "--ode-draws" -> { odeDraws = Integer.parseInt(v); i++; }
+                case "--loglik-points" -> { loglikPoints = Integer.parseInt(v); i++; }
+                case "--mixture-draws" -> { mixtureDraws = Integer.parseInt(v); i++; }
                 case "--master" -> { master = v; i++; }
                 case "--only" -> { only = List.of(v.split(",")); i++; }
                 default -> {
                     System.err.println("usage: bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M]"
-                            + " [--steps K] [--ode-draws D] [--master local[2]] [--only name,..]");
+                            + " [--steps K] [--ode-draws D] [--loglik-points L] [--mixture-draws R] [--master local[2]]"
+                            + " [--only name,..]");
                     System.exit(2);
                 }
             }
@@ -113,7 +135,8 @@ public final class CompareBench {
             files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
         String command = String.format(Locale.ROOT, "bench/run compare --instances %s --n %d --out %s --seed %d --samples %d"
-                + " --steps %d --ode-draws %d --master %s%s", instances, n, out, seed, samples, steps, odeDraws, master,
+                + " --steps %d --ode-draws %d --loglik-points %d --mixture-draws %d --master %s%s", instances, n, out,
+                seed, samples, steps, odeDraws, loglikPoints, mixtureDraws, master,
                 only == null ? "" : " --only " + String.join(",", only));
         Instant started = Instant.now();
         String load = loadAverage();
@@ -121,16 +144,17 @@ public final class CompareBench {
                 new SparkConf().setMaster(master).set("spark.ui.enabled", "false"));
         Map<String, String> versions = new LinkedHashMap<>(Versions.all(spark.version()));
         versions.put("blas", Blas.name());
-        Settings settings = new Settings(n, seed, samples, steps, odeDraws);
+        Settings settings = new Settings(n, seed, samples, steps, odeDraws, loglikPoints, mixtureDraws);
         List<ObjectNode> rows = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        List<String> names = new ArrayList<>();
         Files.createDirectories(out);
+        String notes = notes(out.resolve("compare.md"));
         for (Path file : files) {
             MixtureSpec spec;
             try {
                 spec = MixtureSpec.read(file);
             } catch (IOException | RuntimeException e) {
-                ObjectNode r = json.createObjectNode();
+                ObjectNode r = JSON.createObjectNode();
                 r.put("instance", file.getFileName().toString());
                 r.put("method", "all");
                 r.put("error", "cannot read the instance: " + e);
@@ -142,32 +166,61 @@ public final class CompareBench {
             }
             System.err.printf(Locale.ROOT, "compare: %s (d = %d, k = %d), n = %d%n", spec.name(),
                     spec.mixture().dimension(), spec.mixture().components(), n);
-            rows.addAll(new Instance(json, spec, settings).run(spark));
-            write(json, out, command, started, load, versions, settings, rows);
+            rows.addAll(compare(spark, spec, settings, out));
+            names.add(spec.name());
+            write(out, command, started, load, versions, settings, rows, names, notes);
         }
-        write(json, out, command, started, load, versions, settings, rows);
+        write(out, command, started, load, versions, settings, rows, names, notes);
         spark.stop();
     }
 
-    record Settings(int n, long seed, int samples, int steps, int odeDraws) {
+    /**
+     * Options of a run.
+     *
+     * @param samples      samples drawn from each method (lower bounds, plots)
+     * @param steps        steps of the scoremix sampler whose output is certified
+     * @param odeDraws     truth draws of the Monte Carlo TV of the ODE model
+     * @param loglikPoints fresh truth points of the held-out log-likelihood
+     * @param mixtureDraws truth draws of the Monte Carlo TV of the crude and MLlib mixtures
+     */
+    record Settings(int n, long seed, int samples, int steps, int odeDraws, int loglikPoints, int mixtureDraws) {
+    }
+
+    /**
+     * The five rows of one instance, and its plots written into {@code plots} (skipped if null).
+     */
+    static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots) {
+        Instance instance = new Instance(spec, s);
+        List<ObjectNode> rows = instance.run(spark);
+        if (plots != null) {
+            try {
+                instance.writePlots(plots, rows);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("compare: plots of " + spec.name() + " not written: " + e);
+            }
+        }
+        return rows;
     }
 
     /** The five rows of one instance. */
     static final class Instance {
-        private final ObjectMapper json;
         private final MixtureSpec spec;
         private final Settings s;
         private final GaussianMixture truth;
         private final int d;
         private final int k;
+        /** n x d training points. */
         private final double[] x;
+        /** loglikPoints x d fresh truth points and their true log-densities. */
         private final double[] test;
-        private static final int TEST = 20_000;
+        private final double[] testTruth;
+        /** samples x d fresh truth points: the classifier's reference and the scatter plots' truth. */
+        private final double[] reference;
+        private final Map<String, double[]> plotted = new LinkedHashMap<>();
         private CrudeMixtureResult crude;
         private double crudeSeconds = Double.NaN;
 
-        Instance(ObjectMapper json, MixtureSpec spec, Settings s) {
-            this.json = json;
+        Instance(MixtureSpec spec, Settings s) {
             this.spec = spec;
             this.s = s;
             this.truth = spec.mixture();
@@ -175,21 +228,25 @@ public final class CompareBench {
             this.k = truth.components();
             this.x = new double[s.n() * d];
             truth.sample(CounterRandom.of(s.seed()), 11, 0, s.n(), x);
-            this.test = new double[TEST * d];
-            truth.sample(CounterRandom.of(s.seed() + 100), 13, 0, TEST, test);
+            this.test = new double[s.loglikPoints() * d];
+            truth.sample(CounterRandom.of(s.seed() + 100), 13, 0, s.loglikPoints(), test);
+            this.testTruth = new double[s.loglikPoints()];
+            truth.logDensity(test, s.loglikPoints(), testTruth);
+            this.reference = new double[s.samples() * d];
+            truth.sample(CounterRandom.of(s.seed() + 3), 41, 0, s.samples(), reference);
         }
 
         List<ObjectNode> run(SparkSession spark) {
             List<ObjectNode> rows = new ArrayList<>();
             for (String method : METHODS) {
-                ObjectNode r = json.createObjectNode();
+                ObjectNode r = JSON.createObjectNode();
                 r.put("instance", spec.name());
                 r.put("method", method);
                 r.put("n", s.n());
                 r.put("d", d);
                 r.put("k", k);
-                for (String f : new String[] {"certified_tv_upper", "tv_exact", "tv_lower", "heldout_loglik",
-                        "fit_seconds", "sample_seconds"}) {
+                for (String f : new String[] {"certified_tv_upper", "tv_exact", "tv_lower", "tv_lower_from",
+                        "heldout_loglik", "fit_seconds", "sample_seconds"}) {
                     r.putNull(f);
                 }
                 r.putNull("error");
@@ -243,18 +300,21 @@ public final class CompareBench {
             r.put("sample_seconds", (System.nanoTime() - t1) * 1e-9);
             double[] y = new double[m * d];
             model.whitening().invert(z, m, y);
-            putLower(r, y, m);
             GaussianMixture truthZ = model.whitening().toWhitened(truth);
             CertifiedTvBound bound = Divergences.certifiedTvUpperBound(truthZ, model, grid,
                     CertifiedBoundConfig.defaults().withScheme(CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL));
             r.put("certified_tv_upper", bound.total());
             r.put("certified_tv_upper_se", bound.totalStandardError());
             // The ODE model's density (data coordinates) is the exact law of the deterministic sampler.
-            Estimate tv = Divergences.monteCarloTv(truth, ModelDensity.of(model, ModelDensity.DEFAULT_STEPS),
-                    s.odeDraws(), CounterRandom.of(s.seed() + 2), 31);
+            ModelDensity density = ModelDensity.of(model, ModelDensity.DEFAULT_STEPS);
+            Estimate tv = Divergences.monteCarloTv(truth, density, s.odeDraws(), CounterRandom.of(s.seed() + 2), 31);
             r.put("tv_exact", tv.value());
             r.put("tv_exact_se", tv.standardError());
-            r.put("tv_exact_of", "probability-flow ODE model, " + ModelDensity.DEFAULT_STEPS + " steps");
+            String of = "probability-flow ODE model, " + ModelDensity.DEFAULT_STEPS + " steps";
+            r.put("tv_exact_of", of + ", " + s.odeDraws() + " draws of the truth");
+            putLoglik(r, density, of);
+            putLower(r, y, m);
+            keepForPlot(r, y);
         }
 
         private void crude(ObjectNode r) {
@@ -268,16 +328,20 @@ public final class CompareBench {
         private void mllib(SparkSession spark, ObjectNode r) {
             List<Row> list = new ArrayList<>(s.n());
             for (int j = 0; j < s.n(); j++) {
-                list.add(RowFactory.create(Vectors.dense(java.util.Arrays.copyOfRange(x, j * d, (j + 1) * d))));
+                list.add(RowFactory.create(Vectors.dense(Arrays.copyOfRange(x, j * d, (j + 1) * d))));
             }
             Dataset<Row> frame = spark.createDataFrame(list, new StructType().add("features", SQLDataTypes.VectorType()))
                     .repartition(2).cache();
             frame.count();
             long t0 = System.nanoTime();
-            GaussianMixtureModel model = new org.apache.spark.ml.clustering.GaussianMixture().setK(k)
-                    .setSeed(s.seed()).setMaxIter(100).fit(frame);
-            r.put("fit_seconds", (System.nanoTime() - t0) * 1e-9);
-            frame.unpersist();
+            GaussianMixtureModel model;
+            try {
+                model = new org.apache.spark.ml.clustering.GaussianMixture().setK(k).setSeed(s.seed()).setMaxIter(100)
+                        .fit(frame);
+            } finally {
+                r.put("fit_seconds", (System.nanoTime() - t0) * 1e-9);
+                frame.unpersist();
+            }
             r.put("mllib_iterations", model.summary().numIter());
             r.put("mllib_loglik", model.summary().logLikelihood());
             MultivariateGaussian[] g = model.gaussians();
@@ -297,44 +361,101 @@ public final class CompareBench {
                 theirs = GaussianMixture.of(w, means, covs);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("MLlib's model is not a valid mixture (weights "
-                        + java.util.Arrays.toString(w) + "): " + e.getMessage(), e);
+                        + Arrays.toString(w) + "): " + e.getMessage(), e);
             }
             mixtureFigures(theirs, r);
         }
 
-        /** Exact TV, held-out log-likelihood and the projection bound of a mixture's own samples. */
+        /** Exact TV, held-out log-likelihood and the lower bounds of a mixture's own samples. */
         private void mixtureFigures(GaussianMixture q, ObjectNode r) {
-            Estimate tv = Divergences.monteCarloTv(truth, q, 200_000, CounterRandom.of(s.seed() + 2), 31);
+            Estimate tv = Divergences.monteCarloTv(truth, q, s.mixtureDraws(), CounterRandom.of(s.seed() + 2), 31);
             r.put("tv_exact", tv.value());
             r.put("tv_exact_se", tv.standardError());
-            r.put("tv_exact_of", "the mixture, 200000 draws of the truth");
-            double[] ll = new double[TEST];
-            q.logDensity(test, TEST, ll);
-            double[] lt = new double[TEST];
-            truth.logDensity(test, TEST, lt);
-            r.put("heldout_loglik", mean(ll));
-            r.put("heldout_loglik_truth", mean(lt));
+            r.put("tv_exact_of", "the mixture, " + s.mixtureDraws() + " draws of the truth");
+            putLoglik(r, q, "the mixture");
             int m = s.samples();
             double[] y = new double[m * d];
             long t0 = System.nanoTime();
             q.sample(CounterRandom.of(s.seed() + 1), 21, 0, m, y);
             r.put("sample_seconds", (System.nanoTime() - t0) * 1e-9);
             putLower(r, y, m);
+            keepForPlot(r, y);
         }
 
-        private void putLower(ObjectNode r, double[] y, int m) {
-            ProjectionLowerBound lower = Divergences.projectionTvLowerBound(truth, y, m, ProjectionConfig.defaults());
-            r.put("tv_lower", lower.value());
-            r.put("tv_lower_se", lower.standardError());
-            r.put("tv_lower_direction", lower.directionLabel());
-        }
-
-        private static double mean(double[] v) {
-            double s = 0;
-            for (double a : v) {
-                s += a;
+        /** Mean log-density of the held-out truth points, the truth's own, and the paired standard error. */
+        private void putLoglik(ObjectNode r, DensityModel q, String of) {
+            int l = s.loglikPoints();
+            double[] ll = new double[l];
+            q.logDensity(test, l, ll);
+            double sum = 0;
+            double sumTruth = 0;
+            double gapSum = 0;
+            double gapSq = 0;
+            for (int j = 0; j < l; j++) {
+                sum += ll[j];
+                sumTruth += testTruth[j];
+                double gap = testTruth[j] - ll[j];
+                gapSum += gap;
+                gapSq += gap * gap;
             }
-            return s / v.length;
+            double gapMean = gapSum / l;
+            double gapVar = Math.max(0, gapSq / l - gapMean * gapMean) * l / Math.max(1, l - 1);
+            r.put("heldout_loglik", sum / l);
+            r.put("heldout_loglik_truth", sumTruth / l);
+            r.put("heldout_loglik_gap_se", Math.sqrt(gapVar / l));
+            r.put("heldout_loglik_points", l);
+            r.put("heldout_loglik_of", of);
+        }
+
+        /**
+         * The projection and classifier lower bounds of m samples y; {@code tv_lower} is the larger. A failed
+         * classifier (e.g. non-finite samples) leaves the projection bound and records its message.
+         */
+        private void putLower(ObjectNode r, double[] y, int m) {
+            ProjectionLowerBound p = Divergences.projectionTvLowerBound(truth, y, m, ProjectionConfig.defaults());
+            r.put("tv_lower_projection", p.value());
+            r.put("tv_lower_projection_se", p.standardError());
+            r.put("tv_lower_projection_direction", p.directionLabel());
+            double best = p.value();
+            double bestSe = p.standardError();
+            String from = "projection";
+            try {
+                ClassifierTwoSample.Result c = ClassifierTwoSample.test(reference, m, y, m, d);
+                double v = 2 * c.accuracy() - 1;
+                r.put("tv_lower_classifier", v);
+                r.put("tv_lower_classifier_se", 2 * c.standardError());
+                r.put("classifier_accuracy", c.accuracy());
+                r.put("classifier_features", c.features());
+                if (v > best) {
+                    best = v;
+                    bestSe = 2 * c.standardError();
+                    from = "classifier";
+                }
+            } catch (RuntimeException e) {
+                r.put("tv_lower_classifier_error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            r.put("tv_lower", best);
+            r.put("tv_lower_se", bestSe);
+            r.put("tv_lower_from", from);
+        }
+
+        private void keepForPlot(ObjectNode r, double[] y) {
+            String method = r.path("method").asText();
+            if (SCATTER_METHODS.contains(method)) {
+                plotted.put(method, Arrays.copyOf(y, Math.min(SCATTER_POINTS, s.samples()) * d));
+            }
+        }
+
+        /** The bounds chart and the scatter plots of this instance, as {@code compare-NAME-*.svg} in dir. */
+        void writePlots(Path dir, List<ObjectNode> rows) throws IOException {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve(plotName(spec.name(), "bounds")), CompareCharts.bounds(spec.name(), rows),
+                    StandardCharsets.UTF_8);
+            int shown = Math.min(SCATTER_POINTS, s.samples());
+            for (Map.Entry<String, double[]> e : plotted.entrySet()) {
+                Files.writeString(dir.resolve(plotName(spec.name(), e.getKey())), Plots.principalScatter(reference,
+                        shown, e.getValue(), shown, d, "truth", e.getKey() + " samples"), StandardCharsets.UTF_8);
+            }
         }
 
         private static String nonFinite(ObjectNode r) {
@@ -348,9 +469,24 @@ public final class CompareBench {
         }
     }
 
-    private static void write(ObjectMapper json, Path out, String command, Instant started, String load,
-                              Map<String, String> versions, Settings s, List<ObjectNode> rows) throws IOException {
-        ObjectNode root = json.createObjectNode();
+    static String plotName(String instance, String what) {
+        return "compare-" + instance + "-" + what + ".svg";
+    }
+
+    /** The hand-written {@code ## Notes} section of an existing compare.md (to its end), or "". */
+    static String notes(Path md) throws IOException {
+        if (!Files.isRegularFile(md)) {
+            return "";
+        }
+        String text = Files.readString(md, StandardCharsets.UTF_8);
+        int at = text.indexOf("\n" + NOTES);
+        return at < 0 ? "" : text.substring(at + 1);
+    }
+
+    private static void write(Path out, String command, Instant started, String load, Map<String, String> versions,
+                              Settings s, List<ObjectNode> rows, List<String> instances, String notes)
+            throws IOException {
+        ObjectNode root = JSON.createObjectNode();
         root.put("command", command);
         root.put("started", started.toString());
         root.put("written", Instant.now().toString());
@@ -360,33 +496,56 @@ public final class CompareBench {
         versions.forEach(v::put);
         ArrayNode list = root.putArray("rows");
         rows.forEach(list::add);
-        json.writeValue(out.resolve("compare.json").toFile(), root);
-        Files.writeString(out.resolve("compare.md"), markdown(command, started, load, versions, s, rows),
-                StandardCharsets.UTF_8);
+        JSON.writeValue(out.resolve("compare.json").toFile(), root);
+        Files.writeString(out.resolve("compare.md"), markdown(command, started, load, versions, s, rows, instances)
+                + (notes.isEmpty() ? "" : "\n" + notes), StandardCharsets.UTF_8);
     }
 
     static String markdown(String command, Instant started, String load, Map<String, String> versions, Settings s,
-                           List<ObjectNode> rows) {
+                           List<ObjectNode> rows, List<String> instances) {
         StringBuilder md = new StringBuilder("# scoremix against Spark MLlib on the benchmark instances\n\n");
         md.append("    ").append(command).append("\n\n");
         md.append(String.format(Locale.ROOT, "Started %s on %s (load average %s at the start). Versions: %s.%n%n",
                 started, machine(), load, versions));
         md.append(String.format(Locale.ROOT, "Training rows n = %d per instance (seed %d). Samplers: SDE_RESIDUAL, %d "
                 + "steps, %d samples. `certified` is the certified TV upper bound of the sampler's output; `exact` the "
-                + "Monte Carlo TV to the truth of a density (crude and MLlib mixtures; for scoremix modes the "
-                + "probability-flow ODE model, %d draws); `lower` the held-out projection lower bound of the samples; "
-                + "`loglik` the mean log-density of 20,000 fresh truth points (the truth's own in parentheses). "
-                + "Values +- one standard error.%n%n", s.n(), s.seed(), s.steps(), s.samples(), s.odeDraws()));
-        md.append("| instance | method | certified | exact | lower | loglik | fit s | sample s | error |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|\n");
+                + "Monte Carlo TV to the truth of a density (crude and MLlib mixtures, %d draws; for scoremix modes the "
+                + "probability-flow ODE model, %d draws); `lower` the larger of two held-out lower bounds from the "
+                + "%d samples, named in `from`: the projection bound, and the classifier two-sample bound 2 a - 1 "
+                + "(quadratic logistic regression against %d fresh truth points, trained on half of each and scored "
+                + "on the other half); `loglik` the mean log-density of the same %d fresh truth points for every "
+                + "method (for scoremix modes the ODE model's, which approximates the law noised to delta), the "
+                + "truth's own in parentheses. Values +- one standard error.%n%n", s.n(), s.seed(), s.steps(),
+                s.samples(), s.mixtureDraws(), s.odeDraws(), s.samples(), s.samples(), s.loglikPoints()));
+        md.append("Every figure except the `fit s` and `sample s` columns (`*_seconds` in compare.json) is a "
+                + "deterministic function of the seed, the options and the instance files: rerunning the command "
+                + "reproduces them (CompareBenchReproducibilityTest runs the comparison twice on two instances and "
+                + "checks every metric field is identical). Timing is not reproducible.\n\n");
+        md.append("| instance | method | certified | exact | lower | from | loglik (truth) | fit s | sample s | error |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (ObjectNode r : rows) {
             md.append("| ").append(r.path("instance").asText()).append(" | ").append(r.path("method").asText())
                     .append(" | ").append(pm(r, "certified_tv_upper")).append(" | ").append(pm(r, "tv_exact"))
-                    .append(" | ").append(pm(r, "tv_lower")).append(" | ").append(loglik(r))
+                    .append(" | ").append(pm(r, "tv_lower")).append(" | ")
+                    .append(r.path("tv_lower_from").isTextual() ? r.path("tv_lower_from").asText() : "-")
+                    .append(" | ").append(loglik(r))
                     .append(" | ").append(num(r, "fit_seconds", "%.1f")).append(" | ")
                     .append(num(r, "sample_seconds", "%.1f")).append(" | ")
-                    .append(r.path("error").isNull() ? "" : r.path("error").asText().replace('|', '/'))
+                    .append(r.path("error").isNull() ? "" : r.path("error").asText().replace('|', '/').replace('\n', ' '))
                     .append(" |\n");
+        }
+        if (!instances.isEmpty()) {
+            md.append("\nPlots (SVG, next to this file): per instance, `certified`, `exact` and `lower` by method, and ")
+                    .append(String.join(", ", SCATTER_METHODS)).append(" samples against fresh truth points in the ")
+                    .append("truth sample's top two principal directions (").append(SCATTER_POINTS)
+                    .append(" points each; a histogram of the coordinate in one dimension).\n\n");
+            for (String name : instances) {
+                md.append("- ").append(name).append(": [bounds](").append(plotName(name, "bounds")).append(")");
+                for (String m : SCATTER_METHODS) {
+                    md.append(", [").append(m).append(" samples](").append(plotName(name, m)).append(")");
+                }
+                md.append("\n");
+            }
         }
         return md.toString();
     }
