@@ -42,7 +42,9 @@ public final class LearnBench {
         Path out = null;
         int n = 50_000;
         int samples = -1;
-        int steps = 256;
+        int steps = 2048;
+        String gridKind = "curvature";
+        int paths = 0;
         long seed = 1;
         LearnerConfig.Mode mode = LearnerConfig.Mode.DEFAULT;
         Integer degree = null;
@@ -58,6 +60,8 @@ public final class LearnBench {
                 case "--n" -> { n = Integer.parseInt(v); i++; }
                 case "--samples" -> { samples = Integer.parseInt(v); i++; }
                 case "--steps" -> { steps = Integer.parseInt(v); i++; }
+                case "--grid" -> { gridKind = v; i++; }
+                case "--paths" -> { paths = Integer.parseInt(v); i++; }
                 case "--seed" -> { seed = Long.parseLong(v); i++; }
                 case "--mode" -> { mode = LearnerConfig.Mode.valueOf(v.toUpperCase(Locale.ROOT)); i++; }
                 case "--degree" -> { degree = Integer.parseInt(v); i++; }
@@ -99,7 +103,15 @@ public final class LearnBench {
         System.err.printf("%s %s: fit in %.1f s (crude %.1f, moments %.1f, solve %.1f), delta %.3g%n", spec.name(),
                 mode, fitSeconds, fit.crudeSeconds(), fit.momentsSeconds(), fit.solveSeconds(), plan.delta());
 
-        TimeGrid grid = TimeGrid.benton(config.horizon(), plan.delta(), steps);
+        TimeGrid grid = switch (gridKind) {
+            case "curvature" -> TimeGrid.curvature(model.crude(), config.horizon(), plan.delta(), steps);
+            case "benton" -> TimeGrid.benton(config.horizon(), plan.delta(), steps);
+            default -> throw new IllegalArgumentException("--grid must be curvature or benton, got " + gridKind);
+        };
+        if (paths <= 0) {
+            // Step variances add: N x paths fixed keeps the bound's relative standard error (20,000 at 256 steps).
+            paths = Math.max(500, 20_000 * 256 / steps);
+        }
         if (method == SamplerConfig.Method.ODE) {
             usage("--sampler must be sde or sde_residual: the certified bound covers the SDE samplers only");
         }
@@ -116,7 +128,7 @@ public final class LearnBench {
         CertifiedBoundConfig.Scheme scheme = method == SamplerConfig.Method.SDE
                 ? CertifiedBoundConfig.Scheme.EXPONENTIAL : CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL;
         CertifiedTvBound bound = Divergences.certifiedTvUpperBound(truthZ, model, grid,
-                CertifiedBoundConfig.defaults().withScheme(scheme).withScoreErrorSplit(true));
+                CertifiedBoundConfig.defaults().withScheme(scheme).withPaths(paths).withScoreErrorSplit(true));
         // The same bound for the continuous-time reverse SDE driven by the learned score (steps -> infinity):
         // only the matched-time score error remains under the square root.
         Estimate scoreError = bound.scoreErrorIntegral().orElseThrow();
@@ -141,6 +153,8 @@ public final class LearnBench {
         r.put("config", config.toString());
         r.put("delta", plan.delta());
         r.put("steps", steps);
+        r.put("grid", gridKind);
+        r.put("bound_paths_per_step", paths);
         r.put("sampler", method.name().toLowerCase(Locale.ROOT));
         r.put("certified_tv_upper", bound.total());
         r.put("certified_tv_upper_conservative", bound.conservative());
@@ -203,7 +217,7 @@ public final class LearnBench {
     private static void usage(String problem) {
         System.err.println("bench/run learn: " + problem);
         System.err.println("usage: bench/run learn --instance FILE --n N --mode default|paper|plugin --seed S --out DIR"
-                + " [--samples M] [--steps N] [--sampler sde|sde_residual] [--degree L] [--levels L]"
+                + " [--samples M] [--steps N] [--grid curvature|benton] [--paths P] [--sampler sde|sde_residual] [--degree L] [--levels L]"
                 + " [--features monomial|soft_gated]");
         System.exit(2);
     }

@@ -5,6 +5,7 @@ import io.scoremix.core.io.MixtureSpec;
 import io.scoremix.spark.EvaluateConfig;
 import io.scoremix.spark.EvaluateJob;
 import io.scoremix.spark.InputFormat;
+import io.scoremix.spark.SampleConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,7 +81,7 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Sampler drawing from the model: sde, sde_residual or ode. Default: ${DEFAULT-VALUE}.")
     SamplerConfig.Method method;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "256",
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "" + SampleConfig.DEFAULT_STEPS,
             description = "Steps of the sampler's grid from T to delta. Default: ${DEFAULT-VALUE}.")
     int steps;
 

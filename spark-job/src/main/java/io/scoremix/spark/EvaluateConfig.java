@@ -42,7 +42,7 @@ public record EvaluateConfig(String model, String samples, InputFormat samplesFo
     public static final int DEFAULT_N = 20_000;
     public static final int DEFAULT_DENSITY_POINTS = 4_000;
     public static final int DEFAULT_DENSITY_STEPS = 100;
-    public static final int DEFAULT_BOUND_PATHS = 2_000;
+    public static final int DEFAULT_BOUND_PATHS = 500;
 
     public EvaluateConfig {
         if ((model == null) == (samples == null)) {

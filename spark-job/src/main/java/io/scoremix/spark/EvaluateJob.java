@@ -225,7 +225,7 @@ public final class EvaluateJob {
                 LOG.info("evaluate: certified bound, {} paths x {} steps", config.boundPaths(), config.steps());
                 ScoreModel sm = model.model();
                 double[] dh = model.deltaAndHorizon();
-                TimeGrid grid = TimeGrid.benton(dh[1], dh[0], config.steps());
+                TimeGrid grid = TimeGrid.curvature(sm.crude(), dh[1], dh[0], config.steps());
                 CertifiedBoundConfig bc = CertifiedBoundConfig.defaults()
                         .withScheme(config.method() == SamplerConfig.Method.SDE ? CertifiedBoundConfig.Scheme.EXPONENTIAL
                                 : CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL)

@@ -91,7 +91,8 @@ public final class ModelOnSpark {
         try (GenerateProgress progress = progress(spark, label + ": sampling", chunks)) {
             List<double[]> parts = jsc.parallelize(chunks, chunks.size()).map(c -> {
                 ScoreModel m = shipped.value().model();
-                SamplerConfig cfg = SamplerConfig.builder(TimeGrid.benton(dh[1], dh[0], steps)).method(method).build();
+                TimeGrid grid = TimeGrid.curvature(m.crude(), dh[1], dh[0], steps);
+                SamplerConfig cfg = SamplerConfig.builder(grid).method(method).build();
                 int len = (int) c[1];
                 double[] z = new double[len * d];
                 ReverseSampler.of(cfg).sample(m, CounterRandom.of(seed), stream, c[0], len, z);

@@ -15,14 +15,15 @@ import java.util.Objects;
  * @param partitions number of partitions, or 0 for the automatic choice of {@code generate}
  * @param seed       seed of the counter-based generator
  * @param method     the reverse sampler (SDE, SDE_RESIDUAL or ODE)
- * @param steps      steps of the Benton grid from the model's horizon T down to its delta, at least 2
+ * @param steps      steps of the curvature grid ({@code TimeGrid.curvature}) from the model's horizon T down
+ *                   to its delta, at least 2
  * @param overwrite  whether an existing output may be replaced
  */
 public record SampleConfig(String model, long n, String output, OutputFormat format, int partitions, long seed,
                            SamplerConfig.Method method, int steps, boolean overwrite) {
 
     public static final long DEFAULT_SEED = 42L;
-    public static final int DEFAULT_STEPS = 256;
+    public static final int DEFAULT_STEPS = 2048;
     public static final SamplerConfig.Method DEFAULT_METHOD = SamplerConfig.Method.SDE_RESIDUAL;
 
     public SampleConfig {

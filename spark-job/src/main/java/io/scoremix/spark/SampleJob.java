@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * only, not of the partitioning or of task retries. Partition p writes the contiguous rows of
  * {@link GenerateJob#rowStart}, in blocks of {@value #BLOCK_ROWS} points, mapped back to the data's
  * coordinates by {@code Whitening.invert}. The drawing tasks call {@link FaultInjection#check} (stage
- * {@code sample}) halfway through their rows. The time grid is Benton's from the model's horizon T (its last
- * learned level) to its delta (its first), so the output approximates the data law noised to delta.
+ * {@code sample}) halfway through their rows. The time grid is the curvature grid of the model's crude
+ * mixture ({@code TimeGrid.curvature}) from the model's horizon T (its last learned level) to its delta
+ * (its first), so the output approximates the data law noised to delta.
  */
 public final class SampleJob {
 
@@ -108,7 +109,8 @@ public final class SampleJob {
         double[] dh = model.deltaAndHorizon();
         SamplerConfig sampler;
         try {
-            sampler = SamplerConfig.builder(TimeGrid.benton(dh[1], dh[0], config.steps())).method(config.method()).build();
+            TimeGrid grid = TimeGrid.curvature(model.model().crude(), dh[1], dh[0], config.steps());
+            sampler = SamplerConfig.builder(grid).method(config.method()).build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException("sample: " + e.getMessage(), e);
         }
@@ -215,7 +217,8 @@ public final class SampleJob {
         @Override
         public Iterator<Row> call(Integer p) {
             // SamplerConfig is not Serializable: rebuild it (cheap, deterministic) from its four values.
-            SamplerConfig sampler = SamplerConfig.builder(TimeGrid.benton(horizon, delta, steps)).method(method).build();
+            TimeGrid grid = TimeGrid.curvature(model.value().model().crude(), horizon, delta, steps);
+            SamplerConfig sampler = SamplerConfig.builder(grid).method(method).build();
             long start = GenerateJob.rowStart(n, partitions, p);
             long end = GenerateJob.rowStart(n, partitions, p + 1);
             long halfway = start + (end - start) / 2;
