@@ -29,6 +29,26 @@ public interface FeatureMap {
     void evaluate(double[] z, int n, double[] out);
 
     /**
+     * The mixture whose posteriors gate these features (the soft-gated family), or null for ungated
+     * families: a caller that already has its posteriors at the points passes them to
+     * {@link #evaluate(double[], int, double[], double[])} instead of having them evaluated again.
+     */
+    default io.scoremix.core.mixture.GaussianMixture gates() {
+        return null;
+    }
+
+    /**
+     * {@link #evaluate(double[], int, double[])} with the posteriors of {@link #gates()} at the points
+     * already computed; ungated families ignore them.
+     *
+     * @param gatePosteriors n x k posteriors of {@link #gates()}, row-major, or null to compute them; not
+     *                       modified
+     */
+    default void evaluate(double[] z, int n, double[] gatePosteriors, double[] out) {
+        evaluate(z, n, out);
+    }
+
+    /**
      * The divergence of the vector field {@code f(z) = beta^T phi(z)} (a map R^d -> R^d), i.e.
      * {@code sum_r sum_a beta[a][r] d phi_a / d z_r}, of n points; used by the probability-flow ODE's
      * change of variables.

@@ -14,6 +14,9 @@ import io.scoremix.core.mixture.GaussianMixture;
  */
 final class SoftGatedFeatures implements FeatureMap {
 
+    /** Rows per chunk of {@link #evaluate}: bounds the base-feature scratch. */
+    private static final int CHUNK = 64;
+
     private final FeatureMap base;
     private final GaussianMixture gates;
     private final int k;
@@ -86,18 +89,58 @@ final class SoftGatedFeatures implements FeatureMap {
 
     @Override
     public void evaluate(double[] z, int n, double[] out) {
+        evaluate(z, n, null, out);
+    }
+
+    @Override
+    public GaussianMixture gates() {
+        return gates;
+    }
+
+    @Override
+    public void evaluate(double[] z, int n, double[] gatePosteriors, double[] out) {
+        double[] post = gatePosteriors;
+        if (post == null) {
+            post = new double[n * k];
+            gates.posteriors(z, n, post);
+        }
         int pb = base.size();
-        double[] phi = new double[n * pb];
-        double[] post = new double[n * k];
-        base.evaluate(z, n, phi);
-        gates.posteriors(z, n, post);
         int p = pb * k;
-        for (int j = 0; j < n; j++) {
-            int o = j * p;
-            for (int a = 0; a < pb; a++) {
-                double f = phi[j * pb + a];
-                for (int i = 0; i < k; i++) {
-                    out[o + a * k + i] = f * post[j * k + i];
+        // Base features in chunks of CHUNK rows: a scratch of the whole block's base features cost as much
+        // as the products (zeroing and collecting a large array per call).
+        int chunk = Math.min(n, CHUNK);
+        double[] zc = new double[chunk * d];
+        double[] phi = new double[chunk * pb];
+        for (int start = 0; start < n; start += CHUNK) {
+            int m = Math.min(CHUNK, n - start);
+            System.arraycopy(z, start * d, zc, 0, m * d);
+            base.evaluate(zc, m, phi);
+            // m x pb base features times m x k posteriors -> m x (pb k), base-feature-major within a row;
+            // four components per sweep keep the posteriors in registers (k = 4 is one sweep).
+            for (int j = 0; j < m; j++) {
+                int o = (start + j) * p;
+                int bo = j * pb;
+                int po = (start + j) * k;
+                int i = 0;
+                for (; i + 4 <= k; i += 4) {
+                    double p0 = post[po + i];
+                    double p1 = post[po + i + 1];
+                    double p2 = post[po + i + 2];
+                    double p3 = post[po + i + 3];
+                    for (int a = 0; a < pb; a++) {
+                        double f = phi[bo + a];
+                        int oa = o + a * k + i;
+                        out[oa] = f * p0;
+                        out[oa + 1] = f * p1;
+                        out[oa + 2] = f * p2;
+                        out[oa + 3] = f * p3;
+                    }
+                }
+                for (; i < k; i++) {
+                    double pi = post[po + i];
+                    for (int a = 0; a < pb; a++) {
+                        out[o + a * k + i] = phi[bo + a] * pi;
+                    }
                 }
             }
         }

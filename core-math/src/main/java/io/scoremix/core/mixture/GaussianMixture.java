@@ -458,6 +458,117 @@ public final class GaussianMixture implements DensityModel {
     }
 
     /**
+     * Everything a partition of the components into groups needs from one evaluation of the mixture: for
+     * each point, the group of its most likely component ({@code argmax_i log lambda_i + log N(x; mu_i, Q_i)},
+     * the first on ties), the smallest squared Mahalanobis distance to a component of that group, the
+     * posteriors within that group and the score of that group's sub-mixture (its weights renormalised).
+     * The same numbers, to rounding, as {@link #componentLogLikelihoods}, {@link #mahalanobis2} and
+     * {@link #posteriors} / {@link #score} of the group's sub-mixture, for the price of one
+     * {@link #score} of this mixture: two triangular multiplies per component on the whole block. With every
+     * component in group 0 the posteriors and score are those of the whole mixture.
+     *
+     * @param x        n x d points, row-major; not modified
+     * @param group    k group indices, non-negative; not modified
+     * @param groupOut receives n groups; modified
+     * @param minMaha2 receives n squared Mahalanobis distances, or null; modified
+     * @param post     receives n x k posteriors within the point's group (0 for other components), or null;
+     *                 modified
+     * @param score    receives n x d scores of the point's group's sub-mixture, row-major; modified; must not
+     *                 alias {@code x}
+     */
+    public void groupScores(double[] x, int n, int[] group, int[] groupOut, double[] minMaha2, double[] post,
+                            double[] score) {
+        if (group.length != k) {
+            throw new IllegalArgumentException("group has " + group.length + " entries for " + k + " components");
+        }
+        BLAS blas = Blas.get();
+        int chunk = Math.min(n, CHUNK);
+        double[] y = new double[k * chunk * d];
+        double[] logits = new double[chunk * k];
+        for (int start = 0; start < n; start += CHUNK) {
+            int m = Math.min(CHUNK, n - start);
+            int xOff = start * d;
+            // y_i = A_i (x - mu_i), as in evaluate; the quadratic form is kept in logits for now.
+            for (int i = 0; i < k; i++) {
+                int yo = i * chunk * d;
+                int mo = i * d;
+                for (int j = 0; j < m; j++) {
+                    int xr = xOff + j * d;
+                    int yr = yo + j * d;
+                    for (int r = 0; r < d; r++) {
+                        y[yr + r] = x[xr + r] - means[mo + r];
+                    }
+                }
+                blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                for (int j = 0; j < m; j++) {
+                    int yr = yo + j * d;
+                    double quad = 0;
+                    for (int r = 0; r < d; r++) {
+                        quad += y[yr + r] * y[yr + r];
+                    }
+                    logits[j * k + i] = quad;
+                }
+            }
+            // Per point: the best component's group, the group's smallest distance, and a log-sum-exp softmax
+            // over the group's members only (log lambda_i / W_g differs from log lambda_i by a constant in g).
+            for (int j = 0; j < m; j++) {
+                int lo = j * k;
+                int best = 0;
+                double bestLogLik = logNorm[0] - 0.5 * logits[lo];
+                for (int i = 1; i < k; i++) {
+                    double v = logNorm[i] - 0.5 * logits[lo + i];
+                    if (v > bestLogLik) {
+                        best = i;
+                        bestLogLik = v;
+                    }
+                }
+                int g = group[best];
+                groupOut[start + j] = g;
+                double min = Double.POSITIVE_INFINITY;
+                double sum = 0;
+                for (int i = 0; i < k; i++) {
+                    if (group[i] == g) {
+                        double quad = logits[lo + i];
+                        min = Math.min(min, quad);
+                        double e = Math.exp(logNorm[i] - 0.5 * quad - bestLogLik);
+                        logits[lo + i] = e;
+                        sum += e;
+                    } else {
+                        logits[lo + i] = 0;
+                    }
+                }
+                if (minMaha2 != null) {
+                    minMaha2[start + j] = min;
+                }
+                double inv = 1.0 / sum;
+                for (int i = 0; i < k; i++) {
+                    logits[lo + i] *= inv;
+                }
+            }
+            if (post != null) {
+                System.arraycopy(logits, 0, post, start * k, m * k);
+            }
+            Arrays.fill(score, xOff, xOff + m * d, 0.0);
+            for (int i = 0; i < k; i++) {
+                int yo = i * chunk * d;
+                // A_i^T y_i = Q_i^{-1} (x - mu_i); components outside a point's group have posterior 0 there.
+                blas.dtrmm("L", "L", "T", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                for (int j = 0; j < m; j++) {
+                    double p = logits[j * k + i];
+                    if (p == 0) {
+                        continue;
+                    }
+                    int yr = yo + j * d;
+                    int sr = xOff + j * d;
+                    for (int r = 0; r < d; r++) {
+                        score[sr + r] -= p * y[yr + r];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The Hessian of {@code log p} at one point.
      *
      * @param x   a point of length d; not modified

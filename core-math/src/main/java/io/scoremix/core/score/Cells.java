@@ -215,6 +215,28 @@ public final class Cells {
     }
 
     /**
+     * {@link #assign} and, in the same evaluation of the mixture, each point's crude score under its cell's
+     * sub-mixture ({@code subMixture(cell[j]).score}) and its posteriors within the cell: one
+     * {@link GaussianMixture#groupScores} instead of one evaluation to assign and one per cell to score.
+     * Equal to those formulas to rounding.
+     *
+     * @param x      n x d points, row-major; not modified
+     * @param cell   receives the cell of each point; modified
+     * @param inside receives whether each point passes its cell's gate; modified
+     * @param post   receives n x k posteriors within the point's cell (0 outside it), or null; modified
+     * @param score  receives n x d crude scores, row-major; modified
+     * @param maha2  scratch of at least n doubles when the gate is on, else unused (may be null); modified
+     */
+    public void assignAndScore(double[] x, int n, int[] cell, boolean[] inside, double[] post, double[] score,
+                               double[] maha2) {
+        boolean gated = Double.isFinite(gateRadius2);
+        mixture.groupScores(x, n, cellOf, cell, gated ? maha2 : null, post, score);
+        for (int j = 0; j < n; j++) {
+            inside[j] = !gated || maha2[j] <= gateRadius2;
+        }
+    }
+
+    /**
      * Assigns n points to cells and gates them.
      *
      * @param cell   receives the cell of each point; modified

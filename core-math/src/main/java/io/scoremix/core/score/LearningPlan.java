@@ -26,14 +26,29 @@ import java.util.List;
  * counters {@code r*d .. r*d + d - 1} of stream {@code (seed, NOISE, l, q)}, and its split is decided by
  * the uniform with counter r of stream {@code (seed, SPLIT)}: any partitioning of the rows, and any
  * retried task, sees the same numbers.
+ *
+ * <p>Implementation notes. {@link #accumulate} runs level by level over blocks of {@link #BLOCK} rows: it
+ * draws the block's noise, evaluates the level's noised crude mixture once
+ * ({@link Cells#assignAndScore}: the cell, the gate, the crude score of the residual target and, for soft
+ * gates, the gates' posteriors all come from the same component log-likelihoods), and gathers the rows of
+ * every (cell, split) until {@link #GATHER} of them are waiting; then the cell's features are evaluated on
+ * them and added by one dsyrk/dgemm ({@link NormalEquations#addBlock}). Per level the moments depend only
+ * on the rows and their keys, so passes over groups of levels add up to one pass over all of them.
  */
 public final class LearningPlan {
 
     private static final long TAG_NOISE = 0x4E4F495345L;
     private static final long TAG_SPLIT = 0x53504C4954L;
     private static final long TAG_DELTA = 0x44454C5441L;
-    /** Rows per internal block of {@link #accumulate}. */
+    /** Rows per internal block of {@link #accumulate}: noise and the crude mixture are evaluated per block. */
     static final int BLOCK = 512;
+    /**
+     * Rows per {@link NormalEquations#addBlock} call of {@link #accumulate}: the rows of one (level, cell,
+     * split) are gathered across blocks, so that the validation split (a tenth of the rows) also reaches
+     * the dsyrk with a block of useful height. Standalone addBlock at p = 264 ran as fast at 256-512 rows
+     * as at 1,024 and slower at 2,048 (a 512 x 264 feature block is 1 MiB, one core's L2).
+     */
+    static final int GATHER = 512;
     /** A fit must beat the plug-in on validation by this many standard errors of the improvement. */
     static final double SELECTION_Z = 2.0;
 
@@ -218,6 +233,16 @@ public final class LearningPlan {
         return max;
     }
 
+    /** The cells of level l (tests). */
+    Cells cells(int level) {
+        return cells[level];
+    }
+
+    /** The feature map of cell c of level l (tests). */
+    FeatureMap features(int level, int cell) {
+        return features[level][cell];
+    }
+
     /** Empty moments shaped for this plan. */
     public ScoreMoments emptyMoments() {
         return new ScoreMoments(featureCounts(), crude.dimension());
@@ -245,87 +270,127 @@ public final class LearningPlan {
             throw new IllegalArgumentException("levels " + levelFrom + ".." + levelTo + " outside 0.." + times.length);
         }
         int d = crude.dimension();
+        int k = crude.components();
         CounterRandom rng = CounterRandom.of(config.seed());
         long splitStream = CounterRandom.stream(config.seed(), TAG_SPLIT);
+        int[] split = new int[n];
         double[] u = new double[BLOCK];
-        double[] xi = new double[BLOCK * d];
-        double[] zt = new double[BLOCK * d];
-        double[] y = new double[BLOCK * d];
-        double[] base = new double[BLOCK * d];
-        int[] cell = new int[BLOCK];
-        boolean[] inside = new boolean[BLOCK];
-        int[] members = new int[BLOCK];
-        double[] gz = new double[BLOCK * d];
-        double[] gy = new double[BLOCK * d];
-        double[] gw = new double[BLOCK];
-        // One feature scratch for every (level, cell): allocating it per call zeroed a megabyte each time.
-        double[] phi = new double[BLOCK * maxFeatures()];
-        boolean paper = config.target() == ScoreModel.Target.PAPER;
         for (int start = 0; start < n; start += BLOCK) {
             int m = Math.min(BLOCK, n - start);
-            long key0 = firstKey + start;
-            rng.fillUniform(splitStream, key0, u, 0, m);
-            for (int l = levelFrom; l < levelTo; l++) {
-                double t = times[l];
-                double alpha = NoiseSchedule.alpha(t);
-                double sigma = NoiseSchedule.sigma(t);
-                Cells lc = cells[l];
-                for (int q = 0; q < config.noisesPerRow(); q++) {
-                    rng.fillGaussian(CounterRandom.stream(config.seed(), TAG_NOISE, l, q), key0 * d, xi, 0, m * d);
+            rng.fillUniform(splitStream, firstKey + start, u, 0, m);
+            for (int j = 0; j < m; j++) {
+                split[start + j] = u[j] < config.validationFraction() ? 1 : 0;
+            }
+        }
+        double[] xi = new double[BLOCK * d];
+        double[] zt = new double[BLOCK * d];
+        double[] base = new double[BLOCK * d];
+        double[] post = new double[BLOCK * k];
+        double[] maha2 = new double[BLOCK];
+        int[] cell = new int[BLOCK];
+        boolean[] inside = new boolean[BLOCK];
+        // Rows of one (cell, split) wait here until GATHER of them make one dsyrk-sized block.
+        Gathered[][] gathered = new Gathered[k][2];
+        // One feature scratch for every (level, cell): allocating it per call zeroed megabytes each time.
+        double[] phi = new double[GATHER * maxFeatures()];
+        boolean paper = config.target() == ScoreModel.Target.PAPER;
+        for (int l = levelFrom; l < levelTo; l++) {
+            double t = times[l];
+            double alpha = NoiseSchedule.alpha(t);
+            double sigma = NoiseSchedule.sigma(t);
+            Cells lc = cells[l];
+            FeatureMap[] lf = features[l];
+            // Soft gates of one cell are gated by the cell's own mixture: its posteriors come with the score.
+            boolean sharedPosteriors = lc.count() == 1 && lf[0].gates() == lc.mixture();
+            double[] plugin = new double[2];
+            double[] outside = new double[2];
+            double[] weight = new double[2];
+            for (int q = 0; q < config.noisesPerRow(); q++) {
+                long noiseStream = CounterRandom.stream(config.seed(), TAG_NOISE, l, q);
+                for (int start = 0; start < n; start += BLOCK) {
+                    int m = Math.min(BLOCK, n - start);
+                    long key0 = firstKey + start;
+                    rng.fillGaussian(noiseStream, key0 * d, xi, 0, m * d);
+                    int zo = start * d;
                     for (int j = 0; j < m * d; j++) {
-                        zt[j] = alpha * z[start * d + j] + sigma * xi[j];
+                        zt[j] = alpha * z[zo + j] + sigma * xi[j];
                     }
-                    lc.assign(zt, m, cell, inside);
-                    for (int c = 0; c < lc.count(); c++) {
-                        int cnt = 0;
-                        for (int j = 0; j < m; j++) {
-                            if (cell[j] == c) {
-                                members[cnt++] = j;
+                    lc.assignAndScore(zt, m, cell, inside, sharedPosteriors ? post : null, base, maha2);
+                    for (int j = 0; j < m; j++) {
+                        double w = weights == null ? 1.0 : weights[start + j];
+                        int s = split[start + j];
+                        Gathered g = null;
+                        if (inside[j]) {
+                            int c = cell[j];
+                            g = gathered[c][s];
+                            if (g == null) {
+                                g = new Gathered(d, k);
+                                gathered[c][s] = g;
                             }
                         }
-                        if (cnt == 0) {
-                            continue;
-                        }
-                        for (int a = 0; a < cnt; a++) {
-                            System.arraycopy(zt, members[a] * d, gz, a * d, d);
-                        }
-                        lc.subMixture(c).score(gz, cnt, base);
-                        for (int a = 0; a < cnt; a++) {
-                            int j = members[a];
-                            double w = weights == null ? 1.0 : weights[start + j];
-                            int split = u[j] < config.validationFraction() ? 1 : 0;
-                            double plug = 0;
-                            for (int r = 0; r < d; r++) {
-                                double target = -xi[j * d + r] / sigma;
-                                double res = target - base[a * d + r];
-                                plug += res * res;
-                                y[j * d + r] = paper ? target : res;
+                        // The DSM target -xi / sigma and its residual from the cell's crude score.
+                        double plug = 0;
+                        int jo = j * d;
+                        int go = g == null ? 0 : g.rows * d;
+                        for (int r = 0; r < d; r++) {
+                            double target = -xi[jo + r] / sigma;
+                            double res = target - base[jo + r];
+                            plug += res * res;
+                            if (g != null) {
+                                g.y[go + r] = paper ? target : res;
                             }
-                            moments.addScalars(l, split, w * plug, inside[j] ? 0 : w * plug, w);
                         }
-                        for (int split = 0; split < 2; split++) {
-                            int g = 0;
-                            for (int a = 0; a < cnt; a++) {
-                                int j = members[a];
-                                int s = u[j] < config.validationFraction() ? 1 : 0;
-                                if (s != split || !inside[j]) {
-                                    continue;
-                                }
-                                System.arraycopy(zt, j * d, gz, g * d, d);
-                                System.arraycopy(y, j * d, gy, g * d, d);
-                                gw[g] = weights == null ? 1.0 : weights[start + j];
-                                g++;
+                        plugin[s] += w * plug;
+                        outside[s] += inside[j] ? 0 : w * plug;
+                        weight[s] += w;
+                        if (g != null) {
+                            System.arraycopy(zt, jo, g.z, go, d);
+                            if (sharedPosteriors) {
+                                System.arraycopy(post, j * k, g.post, g.rows * k, k);
                             }
-                            if (g == 0) {
-                                continue;
+                            g.w[g.rows] = w;
+                            if (++g.rows == GATHER) {
+                                g.flush(lf[cell[j]], sharedPosteriors, phi, weights != null,
+                                        moments.equations(l, cell[j], s));
                             }
-                            FeatureMap f = features[l][c];
-                            f.evaluate(gz, g, phi);
-                            moments.equations(l, c, split).addBlock(phi, gy, weights == null ? null : gw, g);
                         }
                     }
                 }
             }
+            for (int c = 0; c < lc.count(); c++) {
+                for (int s = 0; s < 2; s++) {
+                    Gathered g = gathered[c][s];
+                    if (g != null && g.rows > 0) {
+                        g.flush(lf[c], sharedPosteriors, phi, weights != null, moments.equations(l, c, s));
+                    }
+                }
+            }
+            for (int s = 0; s < 2; s++) {
+                moments.addScalars(l, s, plugin[s], outside[s], weight[s]);
+            }
+        }
+    }
+
+    /** Noised rows of one (level, cell, split) waiting to be added: points, gate posteriors, targets, weights. */
+    private static final class Gathered {
+        final double[] z;
+        final double[] post;
+        final double[] y;
+        final double[] w;
+        int rows;
+
+        Gathered(int d, int k) {
+            z = new double[GATHER * d];
+            post = new double[GATHER * k];
+            y = new double[GATHER * d];
+            w = new double[GATHER];
+        }
+
+        /** Evaluates the features of the waiting rows into {@code phi} (scratch), adds them, and empties. */
+        void flush(FeatureMap f, boolean sharedPosteriors, double[] phi, boolean weighted, NormalEquations into) {
+            f.evaluate(z, rows, sharedPosteriors ? post : null, phi);
+            into.addBlock(phi, y, weighted ? w : null, rows);
+            rows = 0;
         }
     }
 
