@@ -1,5 +1,6 @@
 package io.scoremix.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -42,6 +43,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,8 +64,8 @@ import java.util.stream.Stream;
  *   <li>{@code tv_exact}: Monte Carlo TV to the truth where the method has a density: the crude mixture and
  *       MLlib's (R draws of the truth, default 200,000), the learned model's probability-flow ODE density
  *       ({@link ModelDensity}, D draws, default 2,000: its log-density integrates an ODE per point);</li>
- *   <li>{@code certified_tv_upper}: the certified bound of the SDE_RESIDUAL sampler on K steps (default 256),
- *       for the three scoremix modes;</li>
+ *   <li>{@code certified_tv_upper}: the certified bound of the default sampler of {@code sample} (SDE_RESIDUAL on
+ *       the crude mixture's curvature grid) on K steps (default 2048), for the three scoremix modes;</li>
  *   <li>{@code tv_lower}: the larger of two held-out lower bounds from M samples of the method (default
  *       min(N, 20,000)) against the truth, named in {@code tv_lower_from}: the projection bound
  *       ({@code tv_lower_projection}) and the classifier two-sample bound {@code 2 a - 1}
@@ -99,12 +101,13 @@ public final class CompareBench {
         int n = 100_000;
         long seed = 1;
         int samples = -1;
-        int steps = 256;
+        int steps = 2048;
         int odeDraws = 2_000;
         int loglikPoints = 2_000;
         int mixtureDraws = 200_000;
         String master = "local[2]";
         List<String> only = null;
+        List<Path> from = null;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -119,13 +122,18 @@ public final class CompareBench {
                 case "--mixture-draws" -> { mixtureDraws = Integer.parseInt(v); i++; }
                 case "--master" -> { master = v; i++; }
                 case "--only" -> { only = List.of(v.split(",")); i++; }
+                case "--from" -> { from = Arrays.stream(v.split(",")).map(Path::of).toList(); i++; }
                 default -> {
                     System.err.println("usage: bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M]"
                             + " [--steps K] [--ode-draws D] [--loglik-points L] [--mixture-draws R] [--master local[2]]"
-                            + " [--only name,..]");
+                            + " [--only name,..]\n       bench/run compare --from DIR,DIR,.. --out DIR   (assemble runs)");
                     System.exit(2);
                 }
             }
+        }
+        if (from != null) {
+            assemble(from, out);
+            return;
         }
         if (samples < 0) {
             samples = Math.min(n, 20_000);
@@ -138,15 +146,13 @@ public final class CompareBench {
                 + " --steps %d --ode-draws %d --loglik-points %d --mixture-draws %d --master %s%s", instances, n, out,
                 seed, samples, steps, odeDraws, loglikPoints, mixtureDraws, master,
                 only == null ? "" : " --only " + String.join(",", only));
-        Instant started = Instant.now();
-        String load = loadAverage();
+        Run run = new Run(command, Instant.now().toString(), loadAverage());
         SparkSession spark = SparkSessions.getOrCreate("scoremix compare",
                 new SparkConf().setMaster(master).set("spark.ui.enabled", "false"));
         Map<String, String> versions = new LinkedHashMap<>(Versions.all(spark.version()));
         versions.put("blas", Blas.name());
         Settings settings = new Settings(n, seed, samples, steps, odeDraws, loglikPoints, mixtureDraws);
         List<ObjectNode> rows = new ArrayList<>();
-        List<String> names = new ArrayList<>();
         Files.createDirectories(out);
         String notes = notes(out.resolve("compare.md"));
         for (Path file : files) {
@@ -167,10 +173,9 @@ public final class CompareBench {
             System.err.printf(Locale.ROOT, "compare: %s (d = %d, k = %d), n = %d%n", spec.name(),
                     spec.mixture().dimension(), spec.mixture().components(), n);
             rows.addAll(compare(spark, spec, settings, out));
-            names.add(spec.name());
-            write(out, command, started, load, versions, settings, rows, names, notes);
+            write(out, List.of(run), machine(), versions, settings, rows, notes);
         }
-        write(out, command, started, load, versions, settings, rows, names, notes);
+        write(out, List.of(run), machine(), versions, settings, rows, notes);
         spark.stop();
     }
 
@@ -184,6 +189,64 @@ public final class CompareBench {
      * @param mixtureDraws truth draws of the Monte Carlo TV of the crude and MLlib mixtures
      */
     record Settings(int n, long seed, int samples, int steps, int odeDraws, int loglikPoints, int mixtureDraws) {
+
+        ObjectNode toJson() {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("n", n).put("seed", seed).put("samples", samples).put("steps", steps).put("ode_draws", odeDraws)
+                    .put("loglik_points", loglikPoints).put("mixture_draws", mixtureDraws);
+            return o;
+        }
+
+        static Settings of(JsonNode o) {
+            return new Settings(o.path("n").asInt(), o.path("seed").asLong(), o.path("samples").asInt(),
+                    o.path("steps").asInt(), o.path("ode_draws").asInt(), o.path("loglik_points").asInt(),
+                    o.path("mixture_draws").asInt());
+        }
+    }
+
+    /** One invocation: its command line, start time and load average at the start. */
+    record Run(String command, String started, String load) {
+    }
+
+    /**
+     * {@code --from DIR,..}: the rows, runs and plots of earlier invocations (e.g. one {@code --only NAME} each,
+     * with the same options) written together into out, rows in instance order. Refuses runs with different
+     * options.
+     */
+    static void assemble(List<Path> from, Path out) throws IOException {
+        List<Run> runs = new ArrayList<>();
+        List<ObjectNode> rows = new ArrayList<>();
+        Settings settings = null;
+        String machine = null;
+        Map<String, String> versions = new LinkedHashMap<>();
+        Files.createDirectories(out);
+        String notes = notes(out.resolve("compare.md"));
+        for (Path dir : from) {
+            JsonNode root = JSON.readTree(dir.resolve("compare.json").toFile());
+            Settings s = Settings.of(root.path("settings"));
+            if (settings != null && !settings.equals(s)) {
+                throw new IllegalArgumentException(dir + " was run with " + s + ", not " + settings);
+            }
+            settings = s;
+            machine = machine == null ? root.path("machine").asText() : machine;
+            root.path("versions").fields().forEachRemaining(e -> versions.putIfAbsent(e.getKey(), e.getValue().asText()));
+            for (JsonNode r : root.path("runs")) {
+                runs.add(new Run(r.path("command").asText(), r.path("started").asText(),
+                        r.path("load_average_at_start").asText()));
+            }
+            for (JsonNode r : root.path("rows")) {
+                rows.add((ObjectNode) r);
+            }
+            try (Stream<Path> svgs = Files.list(dir)) {
+                for (Path svg : svgs.filter(f -> f.getFileName().toString().endsWith(".svg")).toList()) {
+                    if (!Files.isSameFile(svg.getParent(), out)) {
+                        Files.copy(svg, out.resolve(svg.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        }
+        rows.sort(java.util.Comparator.comparing(r -> r.path("instance").asText()));
+        write(out, runs, machine, versions, settings, rows, notes);
     }
 
     /**
@@ -290,7 +353,8 @@ public final class CompareBench {
                 fitted += level.fittedCells();
             }
             r.put("fitted_cells", fitted);
-            TimeGrid grid = TimeGrid.benton(config.horizon(), fit.plan().delta(), s.steps());
+            // The default sampler of `sample`: SDE_RESIDUAL on the crude mixture's curvature grid.
+            TimeGrid grid = TimeGrid.curvature(model.crude(), config.horizon(), fit.plan().delta(), s.steps());
             ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(grid)
                     .method(SamplerConfig.Method.SDE_RESIDUAL).build());
             int m = s.samples();
@@ -302,7 +366,8 @@ public final class CompareBench {
             model.whitening().invert(z, m, y);
             GaussianMixture truthZ = model.whitening().toWhitened(truth);
             CertifiedTvBound bound = Divergences.certifiedTvUpperBound(truthZ, model, grid,
-                    CertifiedBoundConfig.defaults().withScheme(CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL));
+                    CertifiedBoundConfig.defaults().withScheme(CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL)
+                            .withPaths(boundPaths(s.steps())));
             r.put("certified_tv_upper", bound.total());
             r.put("certified_tv_upper_se", bound.totalStandardError());
             // The ODE model's density (data coordinates) is the exact law of the deterministic sampler.
@@ -469,6 +534,11 @@ public final class CompareBench {
         }
     }
 
+    /** Paths per step of the certified bound: steps x paths fixed at 256 x 20,000 keeps its relative error. */
+    static int boundPaths(int steps) {
+        return Math.max(500, 20_000 * 256 / steps);
+    }
+
     static String plotName(String instance, String what) {
         return "compare-" + instance + "-" + what + ".svg";
     }
@@ -483,32 +553,51 @@ public final class CompareBench {
         return at < 0 ? "" : text.substring(at + 1);
     }
 
-    private static void write(Path out, String command, Instant started, String load, Map<String, String> versions,
-                              Settings s, List<ObjectNode> rows, List<String> instances, String notes)
-            throws IOException {
+    private static void write(Path out, List<Run> runs, String machine, Map<String, String> versions, Settings s,
+                              List<ObjectNode> rows, String notes) throws IOException {
         ObjectNode root = JSON.createObjectNode();
-        root.put("command", command);
-        root.put("started", started.toString());
+        if (runs.size() == 1) {
+            root.put("command", runs.get(0).command());
+            root.put("started", runs.get(0).started());
+        }
+        ArrayNode r = root.putArray("runs");
+        for (Run run : runs) {
+            r.addObject().put("command", run.command()).put("started", run.started())
+                    .put("load_average_at_start", run.load());
+        }
         root.put("written", Instant.now().toString());
-        root.put("machine", machine());
-        root.put("load_average_at_start", load);
+        root.put("machine", machine);
         ObjectNode v = root.putObject("versions");
         versions.forEach(v::put);
+        root.set("settings", s.toJson());
         ArrayNode list = root.putArray("rows");
         rows.forEach(list::add);
         JSON.writeValue(out.resolve("compare.json").toFile(), root);
-        Files.writeString(out.resolve("compare.md"), markdown(command, started, load, versions, s, rows, instances)
+        Files.writeString(out.resolve("compare.md"), markdown(runs, machine, versions, s, rows)
                 + (notes.isEmpty() ? "" : "\n" + notes), StandardCharsets.UTF_8);
     }
 
-    static String markdown(String command, Instant started, String load, Map<String, String> versions, Settings s,
-                           List<ObjectNode> rows, List<String> instances) {
+    static String markdown(List<Run> runs, String machine, Map<String, String> versions, Settings s,
+                           List<ObjectNode> rows) {
+        List<String> instances = rows.stream().map(r -> r.path("instance").asText()).distinct().toList();
         StringBuilder md = new StringBuilder("# scoremix against Spark MLlib on the benchmark instances\n\n");
-        md.append("    ").append(command).append("\n\n");
-        md.append(String.format(Locale.ROOT, "Started %s on %s (load average %s at the start). Versions: %s.%n%n",
-                started, machine(), load, versions));
-        md.append(String.format(Locale.ROOT, "Training rows n = %d per instance (seed %d). Samplers: SDE_RESIDUAL, %d "
-                + "steps, %d samples. `certified` is the certified TV upper bound of the sampler's output; `exact` the "
+        if (runs.size() > 1) {
+            md.append("Run one instance per invocation with the same options, then put together with "
+                    + "`bench/run compare --from DIR,.. --out DIR`:\n\n");
+        }
+        for (Run run : runs) {
+            md.append("    ").append(run.command()).append("\n");
+        }
+        md.append("\n");
+        StringBuilder starts = new StringBuilder();
+        for (Run run : runs) {
+            starts.append(starts.length() == 0 ? "" : ", ").append(run.started()).append(" (load average ")
+                    .append(run.load()).append(")");
+        }
+        md.append(String.format(Locale.ROOT, "Started %s on %s. Versions: %s.%n%n", starts, machine, versions));
+        md.append(String.format(Locale.ROOT, "Training rows n = %d per instance (seed %d). Samplers: SDE_RESIDUAL on the "
+                + "crude mixture's curvature grid (`sample`'s default), %d steps, %d samples; its bound with %d paths "
+                + "per step. `certified` is the certified TV upper bound of the sampler's output; `exact` the "
                 + "Monte Carlo TV to the truth of a density (crude and MLlib mixtures, %d draws; for scoremix modes the "
                 + "probability-flow ODE model, %d draws); `lower` the larger of two held-out lower bounds from the "
                 + "%d samples, named in `from`: the projection bound, and the classifier two-sample bound 2 a - 1 "
@@ -516,7 +605,7 @@ public final class CompareBench {
                 + "on the other half); `loglik` the mean log-density of the same %d fresh truth points for every "
                 + "method (for scoremix modes the ODE model's, which approximates the law noised to delta), the "
                 + "truth's own in parentheses. Values +- one standard error.%n%n", s.n(), s.seed(), s.steps(),
-                s.samples(), s.mixtureDraws(), s.odeDraws(), s.samples(), s.samples(), s.loglikPoints()));
+                s.samples(), boundPaths(s.steps()), s.mixtureDraws(), s.odeDraws(), s.samples(), s.samples(), s.loglikPoints()));
         md.append("Every figure except the `fit s` and `sample s` columns (`*_seconds` in compare.json) is a "
                 + "deterministic function of the seed, the options and the instance files: rerunning the command "
                 + "reproduces them (CompareBenchReproducibilityTest runs the comparison twice on two instances and "
