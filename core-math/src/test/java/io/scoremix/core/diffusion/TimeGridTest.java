@@ -1,8 +1,11 @@
 package io.scoremix.core.diffusion;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scoremix.core.mixture.GaussianMixture;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -129,6 +132,71 @@ class TimeGridTest {
         assertMessage(() -> TimeGrid.of(1), "at least two");
     }
 
+    /** Two narrow components at -1 and +1 in 1-D (far-1d after whitening), a 2-D anisotropic pair, N(0, I). */
+    private static GaussianMixture[] references() {
+        GaussianMixture far = GaussianMixture.of(new double[] {0.5, 0.5}, new double[][] {{-0.995}, {0.995}},
+                new double[][][] {{{0.0099}}, {{0.0099}}});
+        GaussianMixture pair = GaussianMixture.of(new double[] {0.3, 0.7}, new double[][] {{-1.2, 0.3}, {0.5, -0.1}},
+                new double[][][] {{{0.2, 0.05}, {0.05, 0.02}}, {{0.05, 0}, {0, 0.6}}});
+        GaussianMixture normal = GaussianMixture.of(new double[] {1.0}, new double[][] {{0.0, 0.0}},
+                new double[][][] {{{1, 0}, {0, 1}}});
+        return new GaussianMixture[] {far, pair, normal};
+    }
+
+    @Test
+    void curvatureGridIsValidAndDeterministic() {
+        for (GaussianMixture reference : references()) {
+            for (double horizon : new double[] {1, 6}) {
+                for (double delta : new double[] {1e-4, 0.02}) {
+                    for (int steps : new int[] {1, 2, 7, 64, 2048}) {
+                        String where = reference.dimension() + "-D k = " + reference.components() + ", T = " + horizon
+                                + ", delta = " + delta + ", N = " + steps;
+                        double[] s = TimeGrid.curvature(reference, horizon, delta, steps).times();
+                        assertEquals(steps + 1, s.length, where);
+                        assertEquals(horizon, s[0], 0.0, where);
+                        assertEquals(delta, s[steps], 0.0, where);
+                        for (int j = 1; j <= steps; j++) {
+                            assertTrue(s[j] < s[j - 1], where + ": not strictly decreasing at " + j);
+                        }
+                        assertArrayEquals(s, TimeGrid.curvature(reference, horizon, delta, steps).times(), 0.0,
+                                where + ": a second call differs");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * For N(0, I) the curvature c(t) = E||grad^2 log q_t + I||^2 is 0, so every step follows Benton's density
+     * (1 / t below 1, constant above): the share of steps above time 1 is (T - 1) / (T - 1 + log(1 / delta))
+     * up to the trapezoid rule on 128 log-spaced nodes. For the narrow 1-D pair it is concentrated where the
+     * components have not yet merged: most steps lie below t = 0.3, and fewer than Benton's lie above 1.
+     */
+    @Test
+    void curvatureGridFollowsTheReferenceCurvature() {
+        GaussianMixture[] refs = references();
+        int steps = 2048;
+        double horizon = 6;
+        double delta = 1e-4;
+        double bentonShareAbove1 = (horizon - 1) / (horizon - 1 + Math.log(1 / delta));
+        double[] normal = TimeGrid.curvature(refs[2], horizon, delta, steps).times();
+        assertEquals(bentonShareAbove1 * steps, countAbove(normal, 1.0), 0.01 * steps + 2, "N(0, I) reference");
+        double[] far = TimeGrid.curvature(refs[0], horizon, delta, steps).times();
+        assertTrue(countAbove(far, 1.0) < 0.2 * bentonShareAbove1 * steps, "narrow pair: steps above t = 1: "
+                + countAbove(far, 1.0));
+        assertTrue(countAbove(far, 0.3) < 0.25 * steps, "narrow pair: steps above t = 0.3: " + countAbove(far, 0.3));
+    }
+
+    private static int countAbove(double[] s, double t) {
+        int count = 0;
+        for (int j = 1; j < s.length; j++) {
+            if (s[j] >= t) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     @Test
     void badArgumentsAreNamed() {
         assertMessage(() -> TimeGrid.benton(0.5, 1e-3, 10), "0.5");
@@ -138,6 +206,11 @@ class TimeGridTest {
         assertMessage(() -> TimeGrid.benton(6, 1, 10), "1.0");
         assertMessage(() -> TimeGrid.benton(6, 1e-3, 1), "got 1");
         assertMessage(() -> TimeGrid.benton(1, 1e-3, 0), "got 0");
+        GaussianMixture reference = references()[1];
+        assertMessage(() -> TimeGrid.curvature(null, 6, 1e-3, 10), "reference");
+        assertMessage(() -> TimeGrid.curvature(reference, 0.5, 1e-3, 10), "0.5");
+        assertMessage(() -> TimeGrid.curvature(reference, 6, 0, 10), "0.0");
+        assertMessage(() -> TimeGrid.curvature(reference, 6, 1e-3, 0), "got 0");
         assertMessage(() -> TimeGrid.learnedLevels(0, 1e-3, 6), "got 0");
         assertMessage(() -> TimeGrid.learnedLevels(4, 7, 6), "delta = 7.0");
         assertMessage(() -> TimeGrid.learnedLevels(4, -1, 6), "delta = -1.0");

@@ -105,6 +105,32 @@ class CertifiedTvBoundTest {
         }
     }
 
+    /**
+     * The curvature grid of the mixture itself against Benton's at the same step counts, exact score,
+     * residual scheme: its bound must be lower by more than 6 combined standard errors.
+     */
+    @Test
+    void curvatureGridBeatsBentonAtEqualSteps() {
+        GaussianMixture p = TestMixtures.blobs2d();
+        ScoreFunction exact = TestMixtures.exactScore(p);
+        CertifiedBoundConfig config = CertifiedBoundConfig.defaults()
+                .withScheme(CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL).withPaths(5_000);
+        for (int n : new int[] {64, 256}) {
+            CertifiedTvBound benton = Divergences.certifiedTvUpperBound(p, exact, TimeGrid.benton(HORIZON, DELTA, n),
+                    config);
+            CertifiedTvBound curved = Divergences.certifiedTvUpperBound(p, exact,
+                    TimeGrid.curvature(p, HORIZON, DELTA, n), config);
+            System.out.println("blobs-2d exact score, N = " + n + ", Benton grid:    " + benton.summary());
+            System.out.println("blobs-2d exact score, N = " + n + ", curvature grid: " + curved.summary());
+            double se = Math.hypot(benton.totalStandardError(), curved.totalStandardError());
+            assertTrue(curved.total() + 6 * se < benton.total(), "N = " + n + ": curvature " + curved.total()
+                    + " vs Benton " + benton.total() + " (combined se " + se + ")");
+            double seI = Math.hypot(benton.scoreIntegral().standardError(), curved.scoreIntegral().standardError());
+            assertTrue(curved.scoreIntegral().value() + 6 * seI < 0.75 * benton.scoreIntegral().value(),
+                    "N = " + n + ": score integral " + curved.scoreIntegral() + " vs " + benton.scoreIntegral());
+        }
+    }
+
     @Test
     void exactScoreBoundOnBlobsShrinksLikeOneOverTheStepCount() {
         GaussianMixture p = TestMixtures.blobs2d();
