@@ -52,7 +52,7 @@ final class CompareCharts {
             svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>%n",
                     LEFT, y, LEFT + plotW, y));
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
-                    LEFT - 6, y + 4, String.format(Locale.ROOT, "%.3g", v)));
+                    LEFT - 6, y + 4, String.format(Locale.ROOT, top >= 0.1 ? "%.2f" : "%.3f", v)));
         }
         svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" stroke=\"black\"/>%n",
                 LEFT, TOP, LEFT, bottom));
@@ -79,6 +79,12 @@ final class CompareCharts {
                         + "fill=\"%s\"><title>%s %s: %s</title></rect>%n", x, bottom - h, bar * 0.9, Math.max(h, 0.5),
                         COLOURS[j], escape(r.path("method").asText()), LABELS[j],
                         String.format(Locale.ROOT, "%.4f", r.path(KEYS[j]).asDouble())));
+                // The value above the bar, vertical, so small bars stay readable beside a tall one.
+                double tx = x + bar * 0.45 + 4;
+                double ty = bottom - h - 4;
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
+                        + "transform=\"rotate(-90 %.1f %.1f)\">%s</text>%n", tx, ty, tx, ty,
+                        String.format(Locale.ROOT, "%.3f", r.path(KEYS[j]).asDouble())));
                 double se = r.path(KEYS[j] + "_se").asDouble();
                 if (se > 0 && Double.isFinite(se)) {
                     double hi = plotH * Math.min(top, Math.max(0, r.path(KEYS[j]).asDouble() + se)) / top;
