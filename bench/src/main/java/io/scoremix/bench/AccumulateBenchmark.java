@@ -78,35 +78,48 @@ public class AccumulateBenchmark {
 
     private static final int TRAIN_ROWS = 20_000;
 
-    private static double[] trainingRows() {
-        double[] x = new double[TRAIN_ROWS * D];
-        BenchMixtures.random(D, K, 42).sample(CounterRandom.of(3), 1, 0, TRAIN_ROWS, x);
+    private static double[] trainingRows(int d) {
+        double[] x = new double[TRAIN_ROWS * d];
+        BenchMixtures.random(d, K, 42).sample(CounterRandom.of(3), 1, 0, TRAIN_ROWS, x);
         return x;
     }
 
-    private static Whitening whitening(double[] x) {
-        Moments moments = new Moments(D);
+    private static Whitening whitening(double[] x, int d) {
+        Moments moments = new Moments(d);
         moments.addBlock(x, TRAIN_ROWS);
         return Whitening.of(moments);
     }
 
-    /** The default-mode plan (soft gates of the given degree, LEVELS levels) fitted on 20,000 rows. */
+    /** The default-mode plan (soft gates of the given degree, LEVELS levels, d = D) fitted on 20,000 rows. */
     static LearningPlan plan(int degree) {
-        double[] x = trainingRows();
+        return plan(LearnerConfig.Mode.DEFAULT, D, degree);
+    }
+
+    /**
+     * The plan of a mode (DEFAULT: soft gates, residual targets; PAPER: hard cells, monomials, -xi / sigma
+     * targets) in d dimensions with k = K, LEVELS levels, fitted on 20,000 rows of a random mixture.
+     */
+    static LearningPlan plan(LearnerConfig.Mode mode, int d, int degree) {
+        double[] x = trainingRows(d);
         CrudeMixtureConfig crude = CrudeMixtureConfig.builder(K).restarts(1)
                 .initialisations(CrudeMixtureConfig.Initialisation.KMEANS)
                 .coordinates(CrudeMixtureConfig.Coordinates.WHITENED).seed(1).build();
-        CrudeMixtureResult fitted = CrudeMixture.fit(x, TRAIN_ROWS, D, null, crude);
-        LearnerConfig config = LearnerConfig.builder(K).degree(degree).levels(LEVELS).delta(1e-3).seed(1)
+        CrudeMixtureResult fitted = CrudeMixture.fit(x, TRAIN_ROWS, d, null, crude);
+        LearnerConfig config = LearnerConfig.builder(K).mode(mode).degree(degree).levels(LEVELS).delta(1e-3).seed(1)
                 .crude(crude).build();
-        return LearningPlan.of(config, whitening(x), fitted);
+        return LearningPlan.of(config, whitening(x, d), fitted);
     }
 
     /** The first n training rows, whitened. */
     static double[] whitenedRows(int n) {
-        double[] x = trainingRows();
-        double[] z = new double[n * D];
-        whitening(x).apply(x, n, z);
+        return whitenedRows(D, n);
+    }
+
+    /** The first n training rows of the d-dimensional instance, whitened. */
+    static double[] whitenedRows(int d, int n) {
+        double[] x = trainingRows(d);
+        double[] z = new double[n * d];
+        whitening(x, d).apply(x, n, z);
         return z;
     }
 

@@ -19,7 +19,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * {@code bench/run kernel-ratio [--degree 2] [--rounds 15] [--kernel accumulate|sampler] [--blas native|java]}: GFLOP/s of the learner's real accumulation
+ * {@code bench/run kernel-ratio [--degree 2] [--rounds 15] [--kernel accumulate|sampler] [--blas native|java]
+ * [--mode default|paper] [--dim 10]}: GFLOP/s of the learner's real accumulation
  * path ({@link LearningPlan#accumulate}), of {@link NormalEquations#addBlock} alone and of a plain DGEMM
  * of the same p, timed in rounds that interleave the three kernels, in the calling thread's CPU time.
  *
@@ -29,7 +30,8 @@ import java.util.Locale;
  * use) every kernel runs in the calling thread, so its CPU time excludes preemption, and interleaving
  * gives every kernel the same cache pressure from the neighbours. The median over rounds is reported.
  * Flop counts as in {@link AccumulateBenchmark}: accumulate and addBlock {@code n (p (p + 1) + 2 p d)},
- * dgemm {@code 2 n p^2}.
+ * dgemm {@code 2 n p^2}; for accumulate, n is the number of rows that reached the normal equations
+ * (in paper mode rows outside their cell's gate are not regressed), read from the accumulators.
  */
 public final class KernelRatio {
 
@@ -40,11 +42,15 @@ public final class KernelRatio {
         int degree = 2;
         int rounds = 15;
         boolean sampler = false;
+        LearnerConfig.Mode mode = LearnerConfig.Mode.DEFAULT;
+        int d = AccumulateBenchmark.D;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--degree" -> degree = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--kernel" -> sampler = args[i + 1].equals("sampler");
+                case "--mode" -> mode = LearnerConfig.Mode.valueOf(args[i + 1].toUpperCase(Locale.ROOT));
+                case "--dim" -> d = Integer.parseInt(args[i + 1]);
                 // Before any kernel runs: Blas reads the property once, when first used.
                 case "--blas" -> System.setProperty("scoremix.blas", args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -54,12 +60,28 @@ public final class KernelRatio {
             sampler(rounds);
             return;
         }
-        int d = AccumulateBenchmark.D;
         int rows = AccumulateBenchmark.ROWS;
         int levels = AccumulateBenchmark.LEVELS;
-        LearningPlan plan = AccumulateBenchmark.plan(degree);
-        double[] z = AccumulateBenchmark.whitenedRows(rows);
+        LearningPlan plan = AccumulateBenchmark.plan(mode, d, degree);
+        double[] z = AccumulateBenchmark.whitenedRows(d, rows);
         int p = plan.featureCounts()[0][0];
+        for (int[] level : plan.featureCounts()) {
+            for (int q : level) {
+                if (q != p) {
+                    throw new IllegalStateException("cells of different feature counts: " + p + " and " + q);
+                }
+            }
+        }
+        ScoreMoments probe = plan.emptyMoments();
+        plan.accumulate(z, null, rows, 0, probe);
+        long regressed = 0;
+        int cells = 0;
+        for (int l = 0; l < probe.levels(); l++) {
+            cells = Math.max(cells, probe.cells(l));
+            for (int c = 0; c < probe.cells(l); c++) {
+                regressed += probe.equations(l, c, 0).count() + probe.equations(l, c, 1).count();
+            }
+        }
         int n = AccumulateBenchmark.GEMM_ROWS;
         double[] phi = new double[n * p];
         double[] y = new double[n * d];
@@ -67,7 +89,7 @@ public final class KernelRatio {
         CounterRandom.of(5).fillGaussian(2, 0, y, 0, y.length);
         double[] c = new double[p * p];
         NormalEquations acc = new NormalEquations(p, d);
-        double accFlops = (double) rows * levels * ((double) p * (p + 1) + 2.0 * p * d);
+        double accFlops = (double) regressed * ((double) p * (p + 1) + 2.0 * p * d);
         double blockFlops = (double) n * ((double) p * (p + 1) + 2.0 * p * d);
         double gemmFlops = 2.0 * n * p * p;
         int reps = (int) Math.max(1, Math.round(accFlops / gemmFlops / 2));
@@ -75,9 +97,10 @@ public final class KernelRatio {
         double[] gAcc = new double[rounds];
         double[] gBlock = new double[rounds];
         double[] gGemm = new double[rounds];
-        System.out.printf(Locale.ROOT, "BLAS %s, Gram kernel %s, p = %d, d = %d, %d rows x %d levels per accumulate, "
-                + "%d-row blocks for addBlock and dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(),
-                p, d, rows, levels, n, reps);
+        System.out.printf(Locale.ROOT, "BLAS %s, Gram kernel %s, mode %s, p = %d, d = %d, %d rows x %d levels per "
+                + "accumulate (%d row-levels regressed, up to %d cells per level), %d-row blocks for addBlock and "
+                + "dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(), mode, p, d, rows, levels,
+                regressed, cells, n, reps);
         for (int r = -2; r < rounds; r++) {
             long t0 = mx.getCurrentThreadCpuTime();
             ScoreMoments m = plan.emptyMoments();
