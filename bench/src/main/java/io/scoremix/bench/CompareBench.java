@@ -46,11 +46,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -85,6 +87,11 @@ import java.util.stream.Stream;
 public final class CompareBench {
 
     static final String[] METHODS = {"default", "paper", "plugin", "crude", "mllib"};
+    /**
+     * The order the methods are run in: MLlib and the default first (crude needs the default's fit), so a run
+     * stopped part-way has the most telling rows; rows are reported in {@link #METHODS} order.
+     */
+    static final String[] RUN_ORDER = {"mllib", "default", "crude", "plugin", "paper"};
     /** Methods whose samples are drawn against the truth in a scatter plot. */
     static final List<String> SCATTER_METHODS = List.of("default", "paper", "mllib");
     /** Points of each set in a scatter plot. */
@@ -172,8 +179,19 @@ public final class CompareBench {
             }
             System.err.printf(Locale.ROOT, "compare: %s (d = %d, k = %d), n = %d%n", spec.name(),
                     spec.mixture().dimension(), spec.mixture().components(), n);
-            rows.addAll(compare(spark, spec, settings, out));
-            write(out, List.of(run), machine(), versions, settings, rows, notes);
+            List<ObjectNode> done = List.copyOf(rows);
+            Path target = out;
+            String machine = machine();
+            List<ObjectNode> measured = compare(spark, spec, settings, out, part -> {
+                List<ObjectNode> all = new ArrayList<>(done);
+                all.addAll(part);
+                try {
+                    write(target, List.of(run), machine, versions, settings, all, notes);
+                } catch (IOException e) {
+                    System.err.println("compare: cannot write the rows so far: " + e);
+                }
+            });
+            rows.addAll(measured);
         }
         write(out, List.of(run), machine(), versions, settings, rows, notes);
         spark.stop();
@@ -245,7 +263,22 @@ public final class CompareBench {
                 }
             }
         }
-        rows.sort(java.util.Comparator.comparing(r -> r.path("instance").asText()));
+        rows.sort(Comparator.comparing(r -> r.path("instance").asText()));
+        // A stopped invocation leaves methods without a row: each gets one that says so.
+        for (String name : rows.stream().map(r -> r.path("instance").asText()).distinct().toList()) {
+            for (String method : METHODS) {
+                if (rows.stream().noneMatch(r -> r.path("instance").asText().equals(name)
+                        && r.path("method").asText().equals(method))) {
+                    ObjectNode r = JSON.createObjectNode();
+                    r.put("instance", name);
+                    r.put("method", method);
+                    r.put("error", "not measured: the invocation was stopped before this method ran");
+                    rows.add(r);
+                }
+            }
+        }
+        rows.sort(Comparator.comparing((ObjectNode r) -> r.path("instance").asText())
+                .thenComparing(r -> List.of(METHODS).indexOf(r.path("method").asText())));
         // The bounds charts again from the rows, so a chart reflects the current drawing code.
         for (String name : rows.stream().map(r -> r.path("instance").asText()).distinct().toList()) {
             Files.writeString(out.resolve(plotName(name, "bounds")), CompareCharts.bounds(name,
@@ -258,16 +291,23 @@ public final class CompareBench {
      * The five rows of one instance, and its plots written into {@code plots} (skipped if null).
      */
     static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots) {
+        return compare(spark, spec, s, plots, rows -> { });
+    }
+
+    /** As above, handing the rows measured so far (in {@link #METHODS} order) to progress after every method. */
+    static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots,
+                                    Consumer<List<ObjectNode>> progress) {
         Instance instance = new Instance(spec, s);
-        List<ObjectNode> rows = instance.run(spark);
-        if (plots != null) {
-            try {
-                instance.writePlots(plots, rows);
-            } catch (IOException | RuntimeException e) {
-                System.err.println("compare: plots of " + spec.name() + " not written: " + e);
+        return instance.run(spark, part -> {
+            if (plots != null) {
+                try {
+                    instance.writePlots(plots, part);
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("compare: plots of " + spec.name() + " not written: " + e);
+                }
             }
-        }
-        return rows;
+            progress.accept(part);
+        });
     }
 
     /** The five rows of one instance. */
@@ -304,9 +344,9 @@ public final class CompareBench {
             truth.sample(CounterRandom.of(s.seed() + 3), 41, 0, s.samples(), reference);
         }
 
-        List<ObjectNode> run(SparkSession spark) {
+        List<ObjectNode> run(SparkSession spark, Consumer<List<ObjectNode>> progress) {
             List<ObjectNode> rows = new ArrayList<>();
-            for (String method : METHODS) {
+            for (String method : RUN_ORDER) {
                 ObjectNode r = JSON.createObjectNode();
                 r.put("instance", spec.name());
                 r.put("method", method);
@@ -338,6 +378,8 @@ public final class CompareBench {
                 r.put("wall_seconds", (System.nanoTime() - t0) * 1e-9);
                 System.err.printf(Locale.ROOT, "compare: %s %s: %s%n", spec.name(), method, r);
                 rows.add(r);
+                rows.sort(Comparator.comparing(row -> List.of(METHODS).indexOf(row.path("method").asText())));
+                progress.accept(rows);
             }
             return rows;
         }
