@@ -8,6 +8,7 @@ import io.scoremix.core.mixture.Whitening;
 import io.scoremix.core.random.CounterRandom;
 import io.scoremix.core.score.ModelDensity;
 import io.scoremix.core.score.ScoreModel;
+import io.scoremix.spark.SampleConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -59,8 +60,8 @@ import org.apache.spark.sql.types.StructType;
  * processed in blocks of {@value #BLOCK_ROWS}; each executor decodes the broadcast model once.
  *
  * <p>{@link #sample(long, long)} draws points by the reverse SDE as {@code scoremix sample} does (its
- * stream, the SDE_RESIDUAL sampler on 256 Benton steps from T to delta): the same n and seed give the
- * same points as that command, whatever the partitioning.
+ * stream, its default sampler and its default steps on the crude mixture's curvature grid from T to delta):
+ * the same n and seed give the same points as that command with its defaults, whatever the partitioning.
  *
  * <p>Persistence ({@link MLWritable}, {@link MLReadable}): see {@link MlFiles}; the saved folder is also a
  * {@code scoremix.model/v1} folder.
@@ -71,7 +72,6 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
     static final int BLOCK_ROWS = 256;
     /** The stream of {@code scoremix sample}'s draws ("sample" in ASCII, mixed); the same points. */
     static final long SAMPLE_STREAM = CounterRandom.stream(0x73616D706C65L);
-    static final int SAMPLE_STEPS = 256;
 
     private final String uid;
     private final ModelBytes bytes;
@@ -455,8 +455,9 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
         @Override
         public Iterator<Row> call(Integer p) {
             ScoreModel score = model.value().model();
-            ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(TimeGrid.benton(horizon, delta, SAMPLE_STEPS))
-                    .method(SamplerConfig.Method.SDE_RESIDUAL).build());
+            TimeGrid grid = TimeGrid.curvature(score.crude(), horizon, delta, SampleConfig.DEFAULT_STEPS);
+            ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(grid)
+                    .method(SampleConfig.DEFAULT_METHOD).build());
             CounterRandom rng = CounterRandom.of(seed);
             long start = rowStart(n, partitions, p);
             long end = rowStart(n, partitions, p + 1);
