@@ -366,15 +366,7 @@ public final class GaussianMixture implements DensityModel {
             // y_i = A_i (x - mu_i): d x m column-major == m x d row-major.
             for (int i = 0; i < k; i++) {
                 int yo = i * chunk * d;
-                int mo = i * d;
-                for (int j = 0; j < m; j++) {
-                    int xr = xOff + j * d;
-                    int yr = yo + j * d;
-                    for (int r = 0; r < d; r++) {
-                        y[yr + r] = x[xr + r] - means[mo + r];
-                    }
-                }
-                blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                standardise(blas, i, x, xOff, m, y, yo);
                 for (int j = 0; j < m; j++) {
                     int yr = yo + j * d;
                     double quad = 0;
@@ -458,6 +450,22 @@ public final class GaussianMixture implements DensityModel {
     }
 
     /**
+     * {@code y_i = A_i (x - mu_i)} for the m points of x from offset xOff: component i's standardised
+     * residuals, written m x d row-major (d x m column-major) at y[yo..].
+     */
+    private void standardise(BLAS blas, int i, double[] x, int xOff, int m, double[] y, int yo) {
+        int mo = i * d;
+        for (int j = 0; j < m; j++) {
+            int xr = xOff + j * d;
+            int yr = yo + j * d;
+            for (int r = 0; r < d; r++) {
+                y[yr + r] = x[xr + r] - means[mo + r];
+            }
+        }
+        blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+    }
+
+    /**
      * Everything a partition of the components into groups needs from one evaluation of the mixture: for
      * each point, the group of its most likely component ({@code argmax_i log lambda_i + log N(x; mu_i, Q_i)},
      * the first on ties), the smallest squared Mahalanobis distance to a component of that group, the
@@ -491,15 +499,7 @@ public final class GaussianMixture implements DensityModel {
             // y_i = A_i (x - mu_i), as in evaluate; the quadratic form is kept in logits for now.
             for (int i = 0; i < k; i++) {
                 int yo = i * chunk * d;
-                int mo = i * d;
-                for (int j = 0; j < m; j++) {
-                    int xr = xOff + j * d;
-                    int yr = yo + j * d;
-                    for (int r = 0; r < d; r++) {
-                        y[yr + r] = x[xr + r] - means[mo + r];
-                    }
-                }
-                blas.dtrmm("L", "L", "N", "N", d, m, 1.0, invCholCm, i * d * d, d, y, yo, d);
+                standardise(blas, i, x, xOff, m, y, yo);
                 for (int j = 0; j < m; j++) {
                     int yr = yo + j * d;
                     double quad = 0;
