@@ -114,6 +114,7 @@ public final class CompareBench {
         int mixtureDraws = 200_000;
         String master = "local[2]";
         List<String> only = null;
+        List<String> methods = List.of(RUN_ORDER);
         List<Path> from = null;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -129,11 +130,12 @@ public final class CompareBench {
                 case "--mixture-draws" -> { mixtureDraws = Integer.parseInt(v); i++; }
                 case "--master" -> { master = v; i++; }
                 case "--only" -> { only = List.of(v.split(",")); i++; }
+                case "--methods" -> { methods = methods(v); i++; }
                 case "--from" -> { from = Arrays.stream(v.split(",")).map(Path::of).toList(); i++; }
                 default -> {
                     System.err.println("usage: bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M]"
                             + " [--steps K] [--ode-draws D] [--loglik-points L] [--mixture-draws R] [--master local[2]]"
-                            + " [--only name,..]\n       bench/run compare --from DIR,DIR,.. --out DIR   (assemble runs)");
+                            + " [--only name,..] [--methods default,paper,plugin,crude,mllib]\n       bench/run compare --from DIR,DIR,.. --out DIR   (assemble runs)");
                     System.exit(2);
                 }
             }
@@ -152,7 +154,8 @@ public final class CompareBench {
         String command = String.format(Locale.ROOT, "bench/run compare --instances %s --n %d --out %s --seed %d --samples %d"
                 + " --steps %d --ode-draws %d --loglik-points %d --mixture-draws %d --master %s%s", instances, n, out,
                 seed, samples, steps, odeDraws, loglikPoints, mixtureDraws, master,
-                only == null ? "" : " --only " + String.join(",", only));
+                only == null ? "" : " --only " + String.join(",", only))
+                + (methods.size() == RUN_ORDER.length ? "" : " --methods " + String.join(",", methods));
         Run run = new Run(command, Instant.now().toString(), loadAverage());
         SparkSession spark = SparkSessions.getOrCreate("scoremix compare",
                 new SparkConf().setMaster(master).set("spark.ui.enabled", "false"));
@@ -182,7 +185,7 @@ public final class CompareBench {
             List<ObjectNode> done = List.copyOf(rows);
             Path target = out;
             String machine = machine();
-            List<ObjectNode> measured = compare(spark, spec, settings, out, part -> {
+            List<ObjectNode> measured = compare(spark, spec, settings, out, methods, part -> {
                 List<ObjectNode> all = new ArrayList<>(done);
                 all.addAll(part);
                 try {
@@ -206,6 +209,18 @@ public final class CompareBench {
      * @param loglikPoints fresh truth points of the held-out log-likelihood
      * @param mixtureDraws truth draws of the Monte Carlo TV of the crude and MLlib mixtures
      */
+    /** The methods named in a comma-separated list, checked against {@link #METHODS}. */
+    static List<String> methods(String list) {
+        List<String> named = List.of(list.split(","));
+        for (String m : named) {
+            if (!List.of(METHODS).contains(m)) {
+                throw new IllegalArgumentException("--methods: unknown method " + m + "; known: "
+                        + String.join(", ", METHODS));
+            }
+        }
+        return named;
+    }
+
     record Settings(int n, long seed, int samples, int steps, int odeDraws, int loglikPoints, int mixtureDraws) {
 
         ObjectNode toJson() {
@@ -291,13 +306,17 @@ public final class CompareBench {
      * The five rows of one instance, and its plots written into {@code plots} (skipped if null).
      */
     static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots) {
-        return compare(spark, spec, s, plots, rows -> { });
+        return compare(spark, spec, s, plots, List.of(RUN_ORDER), rows -> { });
     }
 
-    /** As above, handing the rows measured so far (in {@link #METHODS} order) to progress after every method. */
-    static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots,
+    /**
+     * As above for the given methods only, run in {@link #RUN_ORDER} (crude takes the default's crude mixture,
+     * so it needs the default too), handing the rows measured so far (in {@link #METHODS} order) to progress
+     * after every method.
+     */
+    static List<ObjectNode> compare(SparkSession spark, MixtureSpec spec, Settings s, Path plots, List<String> methods,
                                     Consumer<List<ObjectNode>> progress) {
-        Instance instance = new Instance(spec, s);
+        Instance instance = new Instance(spec, s, methods);
         return instance.run(spark, part -> {
             if (plots != null) {
                 try {
@@ -325,12 +344,14 @@ public final class CompareBench {
         /** samples x d fresh truth points: the classifier's reference and the scatter plots' truth. */
         private final double[] reference;
         private final Map<String, double[]> plotted = new LinkedHashMap<>();
+        private final List<String> methods;
         private CrudeMixtureResult crude;
         private double crudeSeconds = Double.NaN;
 
-        Instance(MixtureSpec spec, Settings s) {
+        Instance(MixtureSpec spec, Settings s, List<String> methods) {
             this.spec = spec;
             this.s = s;
+            this.methods = List.copyOf(methods);
             this.truth = spec.mixture();
             this.d = truth.dimension();
             this.k = truth.components();
@@ -347,6 +368,9 @@ public final class CompareBench {
         List<ObjectNode> run(SparkSession spark, Consumer<List<ObjectNode>> progress) {
             List<ObjectNode> rows = new ArrayList<>();
             for (String method : RUN_ORDER) {
+                if (!methods.contains(method)) {
+                    continue;
+                }
                 ObjectNode r = JSON.createObjectNode();
                 r.put("instance", spec.name());
                 r.put("method", method);
