@@ -266,6 +266,25 @@ public final class LearningPlan {
      */
     public void accumulate(double[] z, double[] weights, int n, long firstKey, ScoreMoments moments, int levelFrom,
                            int levelTo) {
+        accumulate(z, weights, n, firstKey, null, moments, levelFrom, levelTo);
+    }
+
+    /**
+     * {@link #accumulate(double[], double[], int, long, ScoreMoments, int, int)} for rows whose global keys
+     * are not consecutive: row j has key {@code keys[j]}. Each row gets the noise and split of its key, so
+     * the moments of any division of the rows into calls add up (to rounding) to those of one call.
+     */
+    public void accumulate(double[] z, double[] weights, int n, long[] keys, ScoreMoments moments, int levelFrom,
+                           int levelTo) {
+        if (keys.length < n) {
+            throw new IllegalArgumentException(keys.length + " keys for " + n + " rows");
+        }
+        accumulate(z, weights, n, 0, keys, moments, levelFrom, levelTo);
+    }
+
+    /** Rows with keys {@code firstKey + j}, or {@code keys[j]} when keys is not null. */
+    private void accumulate(double[] z, double[] weights, int n, long firstKey, long[] keys, ScoreMoments moments,
+                            int levelFrom, int levelTo) {
         if (levelFrom < 0 || levelTo > times.length || levelFrom > levelTo) {
             throw new IllegalArgumentException("levels " + levelFrom + ".." + levelTo + " outside 0.." + times.length);
         }
@@ -277,7 +296,13 @@ public final class LearningPlan {
         double[] u = new double[BLOCK];
         for (int start = 0; start < n; start += BLOCK) {
             int m = Math.min(BLOCK, n - start);
-            rng.fillUniform(splitStream, firstKey + start, u, 0, m);
+            if (keys == null) {
+                rng.fillUniform(splitStream, firstKey + start, u, 0, m);
+            } else {
+                for (int j = 0; j < m; j++) {
+                    rng.fillUniform(splitStream, keys[start + j], u, j, 1);
+                }
+            }
             for (int j = 0; j < m; j++) {
                 split[start + j] = u[j] < config.validationFraction() ? 1 : 0;
             }
@@ -309,8 +334,13 @@ public final class LearningPlan {
                 long noiseStream = CounterRandom.stream(config.seed(), TAG_NOISE, l, q);
                 for (int start = 0; start < n; start += BLOCK) {
                     int m = Math.min(BLOCK, n - start);
-                    long key0 = firstKey + start;
-                    rng.fillGaussian(noiseStream, key0 * d, xi, 0, m * d);
+                    if (keys == null) {
+                        rng.fillGaussian(noiseStream, (firstKey + start) * d, xi, 0, m * d);
+                    } else {
+                        for (int j = 0; j < m; j++) {
+                            rng.fillGaussian(noiseStream, keys[start + j] * d, xi, j * d, d);
+                        }
+                    }
                     int zo = start * d;
                     for (int j = 0; j < m * d; j++) {
                         zt[j] = alpha * z[zo + j] + sigma * xi[j];

@@ -106,6 +106,45 @@ class ScoreMomentsTest {
     }
 
     @Test
+    void perRowKeysGiveEachRowTheNoiseAndSplitOfItsKey() {
+        int n = 3_000;
+        double[] x = new double[n * 2];
+        TWO.sample(CounterRandom.of(5), 1, 0, n, x);
+        for (LearnerConfig.Mode mode : LearnerConfig.Mode.values()) {
+            LearningPlan plan = plan(mode, x, n);
+            double[] z = new double[n * 2];
+            plan.whitening().apply(x, n, z);
+            long first = 1_000_003L;
+            ScoreMoments consecutive = plan.emptyMoments();
+            plan.accumulate(z, null, n, first, consecutive, 0, 5);
+            long[] keys = new long[n];
+            for (int j = 0; j < n; j++) {
+                keys[j] = first + j;
+            }
+            ScoreMoments keyed = plan.emptyMoments();
+            plan.accumulate(z, null, n, keys, keyed, 0, 5);
+            // The same rows, keys and order: the same sums bit for bit.
+            assertEquals(0.0, maxRelativeDifference(consecutive, keyed), 0.0, mode + ": per-row keys");
+            // Every third row in one call, the others in another (keys not consecutive): the sums of one
+            // call up to summation order.
+            int[] counts = new int[2];
+            double[][] zs = {new double[n * 2], new double[n * 2]};
+            long[][] ks = {new long[n], new long[n]};
+            for (int j = 0; j < n; j++) {
+                int side = j % 3 == 0 ? 0 : 1;
+                System.arraycopy(z, j * 2, zs[side], counts[side] * 2, 2);
+                ks[side][counts[side]++] = first + j;
+            }
+            ScoreMoments a = plan.emptyMoments();
+            plan.accumulate(zs[0], null, counts[0], ks[0], a, 0, 5);
+            ScoreMoments b = plan.emptyMoments();
+            plan.accumulate(zs[1], null, counts[1], ks[1], b, 0, 5);
+            double diff = maxRelativeDifference(consecutive, a.merge(b));
+            assertTrue(diff < 1e-12, mode + ": interleaved keys differ from one pass by " + diff);
+        }
+    }
+
+    @Test
     void integerWeightsEqualReplicatedRows() {
         int n = 2_000;
         double[] x = new double[n * 2];
