@@ -22,6 +22,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The training data of {@code fit}: the input read with Spark, the feature columns (and weight column)
@@ -36,11 +38,16 @@ import org.apache.spark.sql.types.StructType;
  * vector column ({@code --vector-col}) the features are the entries of a Spark ML vector (dense or
  * sparse), named {@code <column>_0 ..}; a vector of another length is a bad row.
  *
+ * <p>Order: the files of a folder are read in the order of their paths relative to the folder
+ * ({@link OrderedFiles}), so the partitions, hence the row keys and the model, are the same for the same
+ * files on any file system (Spark alone would keep the listing order of equal-sized files).
+ *
  * <p>Bad rows: {@link Blocks} stops at the first one and names it ({@link BadRow}), or, when skipping,
  * drops it and counts it by {@link Problem} kind. Skipped rows take no row key.
  */
 final class FitInput {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FitInput.class);
     private static final String FILE_COLUMN = "__scoremix_file";
     private static final String SPLIT_COLUMN = "__scoremix_split_start";
     /** CSV only: Spark's corrupt-record column, set on a row whose number of fields differs from the header's. */
@@ -80,13 +87,23 @@ final class FitInput {
             }
             throw e;
         }
+        // Read again with the files named in path order and the schema just found (no second inference), so
+        // that the partitions and the row keys do not depend on the file system's listing order.
+        long listing = System.nanoTime();
+        OrderedFiles files = OrderedFiles.of(spark, raw, config.input());
         if (config.format() == InputFormat.CSV) {
-            // Read again with the header's columns as an explicit schema plus a corrupt-record column: Spark's
-            // permissive CSV reader fills missing fields with null but silently drops extra ones, unless it has
-            // such a column to put the whole malformed line in.
+            // With the header's columns as an explicit schema plus a corrupt-record column: Spark's permissive
+            // CSV reader fills missing fields with null but silently drops extra ones, unless it has such a
+            // column to put the whole malformed line in.
             StructType schema = raw.schema().add(CORRUPT_COLUMN, DataTypes.StringType, true);
-            raw = spark.read().format("csv").option("header", "true").option("mode", "PERMISSIVE")
-                    .option("columnNameOfCorruptRecord", CORRUPT_COLUMN).schema(schema).load(config.input());
+            raw = files.read(spark.read().format("csv").option("header", "true").option("mode", "PERMISSIVE")
+                    .option("columnNameOfCorruptRecord", CORRUPT_COLUMN).schema(schema));
+        } else if (files.files() > 0) {
+            raw = files.read(reader.schema(raw.schema()));
+        }
+        if (files.files() > 0) {
+            LOG.info("input {}: {} files named in path order ({} ms to list them again)", config.input(),
+                    files.files(), (System.nanoTime() - listing) / 1_000_000);
         }
         return of(raw, config, config.format() == InputFormat.CSV);
     }
