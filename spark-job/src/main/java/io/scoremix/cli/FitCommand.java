@@ -112,6 +112,12 @@ final class FitCommand implements Callable<Integer> {
                     + "costs in proportion; the score error grows as 1/N. Default: ${DEFAULT-VALUE}.")
     long scoreRows;
 
+    @Option(names = "--screen-rows", paramLabel = "P", defaultValue = "" + FitConfig.DEFAULT_SCREEN_ROWS,
+            description = "Default mode: when pass 2 would see more than P rows, run it first on a deterministic pilot "
+                    + "of about P of them; levels where the pilot keeps the plug-in in every cell are settled, only "
+                    + "the others see the remaining rows (0: off). Default: ${DEFAULT-VALUE}.")
+    long screenRows;
+
     @Option(names = "--no-cache", defaultValue = "false",
             description = "Read the input again in every pass instead of keeping the parsed rows in Spark's cache.")
     boolean noCache;
@@ -150,7 +156,7 @@ final class FitCommand implements Callable<Integer> {
         FitConfig config = new FitConfig(input, format, features == null ? List.of() : features, weightColumn, k,
                 model, mode, seed, overwrite, degree, levels, noisesPerRow, deltaValue, horizon, crudeSample,
                 aggregationDepth, vectorColumn, FitConfig.BadRows.parse(badRows), crudeIterations, !noCache,
-                memoryBudgetMb << 20, scoreRows);
+                memoryBudgetMb << 20, scoreRows, screenRows);
         SparkSession spark = sessions.apply("scoremix fit");
         FitJob.Result r = new FitJob(config, EffectiveOptions.of(spec, defaults)).run(spark);
         PrintWriter out = spec.commandLine().getOut();

@@ -46,12 +46,16 @@ import java.util.Objects;
  * @param scoreRows        the score moments use a deterministic sample of about this many rows (0: all
  *                         rows, the default); fewer rows make pass 2 proportionally cheaper, and the score
  *                         error grows as 1/rows
+ * @param screenRows       screening of pass 2 (default mode only): when the score moments would see more
+ *                         than this many rows, they are first taken on a deterministic pilot of about this
+ *                         many of them; the levels where the pilot keeps the plug-in in every cell are
+ *                         settled, and only the others see the remaining rows (0: off)
  */
 public record FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
                         String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
                         int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth,
                         String vectorColumn, BadRows badRows, int crudeIterations, boolean cacheInput,
-                        long memoryBudget, long scoreRows)
+                        long memoryBudget, long scoreRows, long screenRows)
         implements Serializable {
 
     /** What {@code fit} does with a bad row (a missing or non-numeric value, NaN, a bad weight, ...). */
@@ -79,6 +83,8 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     public static final int DEFAULT_CRUDE_ITERATIONS = 20;
     /** The default memory budget of the score-moment accumulators: LearnerConfig's (1 GiB). */
     public static final long DEFAULT_MEMORY_BUDGET = 1L << 30;
+    /** The default pilot size of pass 2's screening (issue 4: 200,000 rows of 1e6 meet the time target). */
+    public static final long DEFAULT_SCREEN_ROWS = 200_000;
 
     private static final long serialVersionUID = 1L;
 
@@ -128,6 +134,9 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         if (scoreRows < 0) {
             throw new BadInputException("score-rows must be 0 (all rows) or positive (got " + scoreRows + ")");
         }
+        if (screenRows < 0) {
+            throw new BadInputException("screen-rows must be 0 (no screening) or positive (got " + screenRows + ")");
+        }
         if (memoryBudget < 1) {
             throw new BadInputException("the memory budget must be positive (got " + memoryBudget + " bytes)");
         }
@@ -140,6 +149,17 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
+    }
+
+    /** These settings with the default screening of pass 2 ({@link #DEFAULT_SCREEN_ROWS}). */
+    public FitConfig(String input, InputFormat format, List<String> features, String weightColumn, int k,
+                     String model, LearnerConfig.Mode mode, long seed, boolean overwrite, int degree, int levels,
+                     int noisesPerRow, double delta, double horizon, int crudeSample, int aggregationDepth,
+                     String vectorColumn, BadRows badRows, int crudeIterations, boolean cacheInput,
+                     long memoryBudget, long scoreRows) {
+        this(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels, noisesPerRow,
+                delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations, cacheInput,
+                memoryBudget, scoreRows, DEFAULT_SCREEN_ROWS);
     }
 
     /** The settings of the first version (no vector column, bad rows fail, the default iterations, cache and budget). */
@@ -170,84 +190,91 @@ public record FitConfig(String input, InputFormat format, List<String> features,
     public FitConfig withFeatures(List<String> value) {
         return new FitConfig(input, format, value, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config reading another format. */
     public FitConfig withFormat(InputFormat value) {
         return new FitConfig(input, value, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with a weight column (null for none). */
     public FitConfig withWeightColumn(String value) {
         return new FitConfig(input, format, features, value, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with another model directory and overwrite flag. */
     public FitConfig withModel(String value, boolean replace) {
         return new FitConfig(input, format, features, weightColumn, k, value, mode, seed, replace, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with other learner knobs. */
     public FitConfig withLearner(LearnerConfig.Mode m, int deg, int lev, int noises, double del, double hor) {
         return new FitConfig(input, format, features, weightColumn, k, model, m, seed, overwrite, deg, lev, noises,
                 del, hor, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with another seed. */
     public FitConfig withSeed(long value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, value, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows,
-                crudeIterations, cacheInput, memoryBudget, scoreRows);
+                crudeIterations, cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with another crude sample size and aggregation depth. */
     public FitConfig withAggregation(int sample, int depth) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, sample, depth, vectorColumn, badRows, crudeIterations,
-                cacheInput, memoryBudget, scoreRows);
+                cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config reading the features from a Spark ML vector column (null: numeric columns). */
     public FitConfig withVectorColumn(String value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, value, badRows, crudeIterations, cacheInput,
-                memoryBudget, scoreRows);
+                memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with another bad-row policy. */
     public FitConfig withBadRows(BadRows value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, value, crudeIterations,
-                cacheInput, memoryBudget, scoreRows);
+                cacheInput, memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with another cap on the distributed crude EM iterations (0: none). */
     public FitConfig withCrudeIterations(int value) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, value, cacheInput,
-                memoryBudget, scoreRows);
+                memoryBudget, scoreRows, screenRows);
     }
 
     /** This config with input caching on or off, and another memory budget of the score-moment accumulators. */
     public FitConfig withResources(boolean cache, long budgetBytes) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
-                cache, budgetBytes, scoreRows);
+                cache, budgetBytes, scoreRows, screenRows);
     }
 
     /** This config with the score moments on about {@code rows} sampled rows (0: all rows). */
     public FitConfig withScoreRows(long rows) {
         return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
                 noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
-                cacheInput, memoryBudget, rows);
+                cacheInput, memoryBudget, rows, screenRows);
+    }
+
+    /** This config with pass 2 screened on a pilot of about {@code rows} score rows (0: no screening). */
+    public FitConfig withScreenRows(long rows) {
+        return new FitConfig(input, format, features, weightColumn, k, model, mode, seed, overwrite, degree, levels,
+                noisesPerRow, delta, horizon, crudeSample, aggregationDepth, vectorColumn, badRows, crudeIterations,
+                cacheInput, memoryBudget, scoreRows, rows);
     }
 
     /**
@@ -292,6 +319,7 @@ public record FitConfig(String input, InputFormat format, List<String> features,
         m.put("cache_input", cacheInput);
         m.put("memory_budget_bytes", memoryBudget);
         m.put("score_rows", scoreRows == 0 ? (Object) "all" : (Object) scoreRows);
+        m.put("screen_rows", screenRows == 0 ? (Object) "off" : (Object) screenRows);
         return m;
     }
 }

@@ -69,7 +69,14 @@ import org.slf4j.LoggerFactory;
  *   <li>Pass 2 (score moments), once per level group: every partition whitens its blocks and calls
  *       {@link LearningPlan#accumulate} with global row keys; the per-partition {@link ScoreMoments}
  *       are merged by {@link OrderedAggregate}, the groups' moments merged (each holds only its own
- *       levels, so the sum is exact), and the driver solves.</li>
+ *       levels, so the sum is exact), and the driver solves. Screening (default mode, when the score rows
+ *       exceed {@code screenRows}): the pass first runs on a pilot of about {@code screenRows} of the
+ *       score rows (row r is in it when the uniform of (seed, r) on the screening stream is below
+ *       screenRows / score rows) and the driver solves; a level whose validated choice is the plug-in in
+ *       every cell is settled and keeps the pilot's solution. A second pass adds the other score rows for
+ *       the unsettled levels only (skipped when every level settled), and the driver solves the merged
+ *       moments. Every row keeps its key among all score rows, so an unsettled level's moments equal the
+ *       unscreened pass's up to summation order.</li>
  *   <li>The model folder (model.json, coefficients.bin, _scoremix.json) is written atomically
  *       ({@link #run} only).</li>
  * </ol>
@@ -363,32 +370,96 @@ public final class FitJob {
             final long[] scoreOffsets = scoreKeys;
 
             // Pass 2: score moments of every level (one pass per level group), reduced in partition order.
-            ScoreMoments total = null;
-            for (int[] group : groups) {
-                String label = groups.size() == 1 ? "fit pass 2"
-                        : "fit pass 2, levels " + group[0] + ".." + (group[1] - 1);
-                ScoreMoments part;
-                try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, label, partitions, n,
-                        p -> offsets[p + 1] - offsets[p], LOG::info,
-                        sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
-                    JavaRDD<ScoreMoments> perPartition = blocks.mapPartitionsWithIndex(
-                            new ScorePass(shipped, offsets, scoreOffsets, scoreFraction, config.seed(), group[0],
-                                    group[1], faults), true);
-                    part = OrderedAggregate.reduce(perPartition, ScoreMoments::merge, config.aggregationDepth());
+            // Screened (default mode, more score rows than screenRows): first on a pilot of the score rows,
+            // then on the rest of them for the levels the pilot did not settle (kept the plug-in everywhere).
+            long tScore = t;
+            int levelCount = plan.times().length;
+            long scoreCount = scoreOffsets[partitions];
+            boolean screen = config.screenRows() > 0 && config.mode() == LearnerConfig.Mode.DEFAULT
+                    && scoreCount > config.screenRows();
+            ScoreRows all = new ScoreRows(shipped, offsets, scoreOffsets, scoreFraction, config.seed(), Side.ALL, 1.0);
+            long[] levelRows = new long[levelCount];
+            boolean[] settled = new boolean[levelCount];
+            Map<String, Object> screening = new LinkedHashMap<>();
+            screening.put("screen_rows", config.screenRows());
+            screening.put("applied", screen);
+            LearningPlan.Solution solution;
+            if (!screen) {
+                PassMoments pass = scorePass(sc, jobGroup, blocks, partitions, n, offsets, all, wholeGroups(groups),
+                        "fit pass 2", faults);
+                seconds.put("score_moments", lap(t));
+                Arrays.fill(levelRows, pass.rows());
+                t = System.nanoTime();
+                solution = plan.solve(pass.moments());
+                seconds.put("solve", lap(t));
+            } else {
+                double pilotFraction = (double) config.screenRows() / scoreCount;
+                PassMoments pilot = scorePass(sc, jobGroup, blocks, partitions, n, offsets,
+                        all.side(Side.PILOT, pilotFraction), wholeGroups(groups), "fit pass 2 (pilot)", faults);
+                LearningPlan.Solution pilotSolution = plan.solve(pilot.moments());
+                seconds.put("score_pilot", lap(t));
+                List<int[][]> rest = new ArrayList<>();
+                int unsettled = 0;
+                for (int l = 0; l < levelCount; l++) {
+                    settled[l] = pilotSolution.levels().get(l).fittedCells() == 0;
+                    unsettled += settled[l] ? 0 : 1;
                 }
-                // The other levels of a group's moments are empty: merging adds them exactly.
-                total = total == null ? part : total.merge(part);
+                for (int[] group : groups) {
+                    int[][] ranges = unsettledRanges(settled, group[0], group[1]);
+                    if (ranges.length > 0) {
+                        rest.add(ranges);
+                    }
+                }
+                LOG.info("fit: screening: the pilot of {} of {} score rows settled {} of {} levels; {}", pilot.rows(),
+                        scoreCount, levelCount - unsettled, levelCount, unsettled == 0
+                                ? "the pass over the remaining rows is skipped"
+                                : unsettled + " level(s) see the remaining " + (scoreCount - pilot.rows()) + " rows");
+                screening.put("pilot_rows", pilot.rows());
+                screening.put("settled_levels", levelCount - unsettled);
+                if (unsettled == 0) {
+                    Arrays.fill(levelRows, pilot.rows());
+                    screening.put("remaining_pass", "skipped");
+                    screening.put("remaining_rows", 0L);
+                    solution = pilotSolution;
+                    seconds.put("score_moments", lap(tScore));
+                } else {
+                    long tr = System.nanoTime();
+                    PassMoments remaining = scorePass(sc, jobGroup, blocks, partitions, n, offsets,
+                            all.side(Side.REMAINING, pilotFraction), rest, "fit pass 2 (remaining rows)", faults);
+                    seconds.put("score_remaining", lap(tr));
+                    if (pilot.rows() + remaining.rows() != scoreCount) {
+                        throw new IllegalStateException("the pilot (" + pilot.rows() + " rows) and the remaining rows ("
+                                + remaining.rows() + ") of pass 2 do not add up to its " + scoreCount + " rows");
+                    }
+                    for (int l = 0; l < levelCount; l++) {
+                        levelRows[l] = settled[l] ? pilot.rows() : scoreCount;
+                    }
+                    screening.put("remaining_pass", "ran");
+                    screening.put("remaining_rows", remaining.rows());
+                    // The remaining pass holds only the unsettled levels: the settled keep the pilot's moments.
+                    ScoreMoments merged = pilot.moments().merge(remaining.moments());
+                    seconds.put("score_moments", lap(tScore));
+                    t = System.nanoTime();
+                    solution = plan.solve(merged);
+                    seconds.put("solve", lap(t));
+                }
+                for (int l = 0; l < levelCount; l++) {
+                    LearningPlan.LevelReport r = solution.levels().get(l);
+                    LOG.info(String.format(Locale.ROOT, "fit: level %d (t = %.4g): %s", l, r.time(), settled[l]
+                            ? String.format(Locale.ROOT, "settled on the pilot's %d rows (plug-in in all %d cells)",
+                                    levelRows[l], r.cells())
+                            : String.format(Locale.ROOT, "fitted on all %d rows (%d of %d cells fitted; the pilot "
+                                    + "fitted %d)", levelRows[l], r.fittedCells(), r.cells(),
+                                    pilotSolution.levels().get(l).fittedCells())));
+                }
             }
-            seconds.put("score_moments", lap(t));
-            t = System.nanoTime();
-            LearningPlan.Solution solution = plan.solve(total);
-            seconds.put("solve", lap(t));
             seconds.put("total", lap(t0));
             Map<String, Object> metadata = metadata(input, plan, crude, sample.rows(), n, moments.weight(), partitions,
-                    solution.levels(), spark, started, skipped, groups);
+                    solution.levels(), spark, started, skipped, groups, screen ? settled : null, levelRows);
             @SuppressWarnings("unchecked")
             Map<String, Object> prov = (Map<String, Object>) metadata.get("provenance");
-            prov.put("score_rows", scoreOffsets[partitions]);
+            prov.put("score_rows", scoreCount);
+            prov.put("screening", screening);
             return new Fitted(solution.model(), metadata, crude, input.features(), n, moments.weight(), partitions,
                     plan.delta(), solution.levels(), seconds, Map.copyOf(skipped), groups.size());
         } catch (RuntimeException e) {
@@ -484,7 +555,7 @@ public final class FitJob {
     private Map<String, Object> metadata(FitInput input, LearningPlan plan, CrudeMixtureResult crude, int sampleRows,
                                          long n, double weight, int partitions, List<LearningPlan.LevelReport> levels,
                                          SparkSession spark, Instant started, Map<String, Long> skipped,
-                                         List<int[]> groups) {
+                                         List<int[]> groups, boolean[] settled, long[] levelRows) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("feature_names", input.features());
         Map<String, Object> cfg = new LinkedHashMap<>(config.describe());
@@ -519,7 +590,8 @@ public final class FitJob {
         prov.put("spark_master", spark.sparkContext().master());
         m.put("provenance", prov);
         List<Map<String, Object>> report = new ArrayList<>();
-        for (LearningPlan.LevelReport r : levels) {
+        for (int l = 0; l < levels.size(); l++) {
+            LearningPlan.LevelReport r = levels.get(l);
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("t", r.time());
             e.put("sigma2", r.sigma2());
@@ -528,6 +600,9 @@ public final class FitJob {
             e.put("validation_loss_fit", finiteOrString(r.fitLoss()));
             e.put("validation_loss_plugin", finiteOrString(r.pluginLoss()));
             e.put("choices", r.choices());
+            // Screening: whether the level was settled on the pilot, and the rows its moments saw.
+            e.put("screened", settled != null && settled[l]);
+            e.put("rows", levelRows[l]);
             report.add(e);
         }
         m.put("levels_report", report);
@@ -800,49 +875,138 @@ public final class FitJob {
         }
     }
 
+    /** The stream of the screening pilot's draws (the seed keys the generator): "screenpl" in ASCII. */
+    static final long SCREEN_TAG = 0x73637265656E706CL;
+
     /**
-     * Pass 2: the score moments of one partition for levels {@code from .. to - 1}. With a score sample
-     * ({@code fraction < 1}) only the rows whose uniform on the score-sample stream is below the fraction
-     * are added, with keys numbering the sample in read order ({@code keys}); otherwise every row with
-     * its global key.
+     * Which rows a pass 2 sees: {@link #ALL} score rows, or with screening those of the {@link #PILOT} (row
+     * r is in the pilot when the uniform of (seed, r) on the screening stream is below the pilot fraction)
+     * or the {@link #REMAINING} rows (the others).
      */
-    static final class ScorePass implements Function2<Integer, Iterator<Block>, Iterator<ScoreMoments>> {
+    enum Side {
+        ALL, PILOT, REMAINING
+    }
+
+    /**
+     * The rows of a pass 2 and their keys: the score rows (every row, or with {@code fraction < 1} those
+     * whose uniform on the score-sample stream is below it, keyed {@code keys[p] + i} in read order) and,
+     * for a screened {@code side}, the pilot or remaining part of them. Every row keeps the key it has among
+     * all score rows, so its noise and split do not depend on the side.
+     */
+    record ScoreRows(Broadcast<PlanShipment> plan, long[] offsets, long[] keys, double fraction, long seed, Side side,
+                     double pilotFraction) implements Serializable {
+        ScoreRows side(Side value, double pilot) {
+            return new ScoreRows(plan, offsets, keys, fraction, seed, value, pilot);
+        }
+    }
+
+    /** The score moments of a pass 2 and the number of rows they saw. */
+    record PassMoments(ScoreMoments moments, long rows) implements Serializable {
+        PassMoments merge(PassMoments other) {
+            return new PassMoments(moments.merge(other.moments), rows + other.rows);
+        }
+    }
+
+    /**
+     * Runs pass 2 over {@code rows}, once per group of level ranges (each group's accumulators fit the
+     * memory budget), reduced in partition order; the groups' moments are merged (each holds only its own
+     * levels, so the sum is exact).
+     */
+    private PassMoments scorePass(SparkContext sc, String jobGroup, JavaRDD<Block> blocks, int partitions, long n,
+                                  long[] offsets, ScoreRows rows, List<int[][]> groups, String label,
+                                  FaultInjection faults) throws Exception {
+        PassMoments total = null;
+        for (int[][] group : groups) {
+            String name = groups.size() == 1 ? label : label + ", levels " + describeRanges(group);
+            PassMoments part;
+            try (GenerateProgress progress = new GenerateProgress(sc, jobGroup, name, partitions, n,
+                    p -> offsets[p + 1] - offsets[p], LOG::info,
+                    sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
+                part = OrderedAggregate.reduce(blocks.mapPartitionsWithIndex(new ScorePass(rows, group, faults), true),
+                        PassMoments::merge, config.aggregationDepth());
+            }
+            // Every group's pass sees the same rows: count them once.
+            total = total == null ? part : new PassMoments(total.moments().merge(part.moments()), total.rows());
+        }
+        return total;
+    }
+
+    /** Each level group as one range. */
+    private static List<int[][]> wholeGroups(List<int[]> groups) {
+        List<int[][]> out = new ArrayList<>();
+        for (int[] g : groups) {
+            out.add(new int[][] {g});
+        }
+        return out;
+    }
+
+    /** The maximal runs {@code {from, to}} of levels in {@code from .. to - 1} that are not settled. */
+    static int[][] unsettledRanges(boolean[] settled, int from, int to) {
+        List<int[]> runs = new ArrayList<>();
+        int l = from;
+        while (l < to) {
+            if (settled[l]) {
+                l++;
+                continue;
+            }
+            int start = l;
+            while (l < to && !settled[l]) {
+                l++;
+            }
+            runs.add(new int[] {start, l});
+        }
+        return runs.toArray(new int[0][]);
+    }
+
+    private static String describeRanges(int[][] ranges) {
+        StringBuilder sb = new StringBuilder();
+        for (int[] r : ranges) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(r[0]).append("..").append(r[1] - 1);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Pass 2: the score moments of one partition's rows of a {@link ScoreRows} for the level ranges
+     * {@code ranges} ({@code {from, to}} each). Without screening the rows of a block keep consecutive keys
+     * and go to {@link LearningPlan#accumulate} as they are (or compacted, with a score sample); with
+     * screening the block's rows of the pilot (or the remaining ones) are compacted with their own keys.
+     */
+    static final class ScorePass implements Function2<Integer, Iterator<Block>, Iterator<PassMoments>> {
         private static final long serialVersionUID = 1L;
-        private final Broadcast<PlanShipment> plan;
-        private final long[] offsets;
-        private final long[] keys;
-        private final double fraction;
-        private final long seed;
-        private final int from;
-        private final int to;
+        private final ScoreRows rows;
+        private final int[][] ranges;
         private final FaultInjection faults;
 
-        ScorePass(Broadcast<PlanShipment> plan, long[] offsets, long[] keys, double fraction, long seed, int from,
-                  int to, FaultInjection faults) {
-            this.plan = plan;
-            this.offsets = offsets;
-            this.keys = keys;
-            this.fraction = fraction;
-            this.seed = seed;
-            this.from = from;
-            this.to = to;
+        ScorePass(ScoreRows rows, int[][] ranges, FaultInjection faults) {
+            this.rows = rows;
+            this.ranges = ranges;
             this.faults = faults;
         }
 
         @Override
-        public Iterator<ScoreMoments> call(Integer p, Iterator<Block> it) {
+        public Iterator<PassMoments> call(Integer p, Iterator<Block> it) {
             faults.check("score", p);
-            LearningPlan lp = plan.value().plan();
+            LearningPlan lp = rows.plan().value().plan();
             Whitening whitening = lp.whitening();
             int d = whitening.dimension();
+            double fraction = rows.fraction();
+            boolean screened = rows.side() != Side.ALL;
+            boolean compact = fraction < 1 || screened;
             double[] z = new double[BLOCK_ROWS * d];
-            double[] kx = fraction < 1 ? new double[BLOCK_ROWS * d] : null;
-            double[] kw = fraction < 1 ? new double[BLOCK_ROWS] : null;
+            double[] kx = compact ? new double[BLOCK_ROWS * d] : null;
+            double[] kw = compact ? new double[BLOCK_ROWS] : null;
+            long[] rowKeys = screened ? new long[BLOCK_ROWS] : null;
             double[] u = fraction < 1 ? new double[BLOCK_ROWS] : null;
-            CounterRandom rng = CounterRandom.of(seed);
+            double[] s = screened ? new double[BLOCK_ROWS] : null;
+            CounterRandom rng = CounterRandom.of(rows.seed());
             long stream = CounterRandom.stream(SCORE_SAMPLE_TAG);
+            long screenStream = CounterRandom.stream(SCREEN_TAG);
+            boolean pilot = rows.side() == Side.PILOT;
             ScoreMoments moments = lp.emptyMoments();
-            long key = keys[p];
+            long[] offsets = rows.offsets();
+            long key = rows.keys()[p];
+            long used = 0;
             while (it.hasNext()) {
                 Block b = it.next();
                 int m = b.rows();
@@ -851,34 +1015,58 @@ public final class FitJob {
                 }
                 double[] x = b.x();
                 double[] w = b.w();
-                if (fraction < 1) {
-                    rng.fillUniform(stream, offsets[p] + b.position(), u, 0, m);
+                long firstKey = key;
+                if (compact) {
+                    long row = offsets[p] + b.position();
+                    if (fraction < 1) {
+                        rng.fillUniform(stream, row, u, 0, m);
+                    }
+                    if (screened) {
+                        rng.fillUniform(screenStream, row, s, 0, m);
+                    }
                     int kept = 0;
                     for (int j = 0; j < m; j++) {
-                        if (u[j] < fraction) {
-                            System.arraycopy(x, j * d, kx, kept * d, d);
-                            if (w != null) {
-                                kw[kept] = w[j];
-                            }
-                            kept++;
+                        if (fraction < 1 && !(u[j] < fraction)) {
+                            continue;
                         }
+                        long rowKey = key++;
+                        if (screened && (s[j] < rows.pilotFraction()) != pilot) {
+                            continue;
+                        }
+                        System.arraycopy(x, j * d, kx, kept * d, d);
+                        if (w != null) {
+                            kw[kept] = w[j];
+                        }
+                        if (screened) {
+                            rowKeys[kept] = rowKey;
+                        }
+                        kept++;
                     }
                     x = kx;
                     w = w == null ? null : kw;
                     m = kept;
-                    if (m == 0) {
-                        continue;
-                    }
+                } else {
+                    key += m;
+                }
+                if (m == 0) {
+                    continue;
                 }
                 whitening.apply(x, m, z);
-                lp.accumulate(z, w, m, key, moments, from, to);
-                key += m;
+                for (int[] r : ranges) {
+                    if (screened) {
+                        lp.accumulate(z, w, m, rowKeys, moments, r[0], r[1]);
+                    } else {
+                        lp.accumulate(z, w, m, firstKey, moments, r[0], r[1]);
+                    }
+                }
+                used += m;
             }
-            if (key != keys[p + 1]) {
-                throw new IllegalStateException("partition " + p + " gave " + (key - keys[p]) + " rows to pass 2 but "
-                        + (keys[p + 1] - keys[p]) + " were counted before: the input changed during the fit");
+            if (key != rows.keys()[p + 1]) {
+                throw new IllegalStateException("partition " + p + " gave " + (key - rows.keys()[p]) + " rows to pass 2 "
+                        + "but " + (rows.keys()[p + 1] - rows.keys()[p]) + " were counted before: the input changed "
+                        + "during the fit");
             }
-            return FitInput.single(moments);
+            return FitInput.single(new PassMoments(moments, used));
         }
     }
 
