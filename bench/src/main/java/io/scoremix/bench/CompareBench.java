@@ -56,7 +56,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * {@code bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M] [--steps K] [--ode-draws D]
+ * {@code bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M] [--steps K|auto] [--ode-draws D]
  * [--loglik-points L] [--mixture-draws R] [--master local[2]] [--only name,..]}: issue 6's comparison. For
  * every {@code scoremix.gmm/v1} file in DIR, the same N training points (seed S) go through scoremix in
  * default, paper and plugin modes (the in-memory {@link Learner}), the crude mixture sampled directly, and
@@ -67,7 +67,8 @@ import java.util.stream.Stream;
  *       MLlib's (R draws of the truth, default 200,000), the learned model's probability-flow ODE density
  *       ({@link ModelDensity}, D draws, default 2,000: its log-density integrates an ODE per point);</li>
  *   <li>{@code certified_tv_upper}: the certified bound of the default sampler of {@code sample} (SDE_RESIDUAL on
- *       the crude mixture's curvature grid) on K steps (default 2048), for the three scoremix modes;</li>
+ *       the crude mixture's curvature grid) on K steps, by default {@code auto}: chosen per model from its crude
+ *       mixture as {@code sample} does (the row's {@code steps}), for the three scoremix modes;</li>
  *   <li>{@code tv_lower}: the larger of two held-out lower bounds from M samples of the method (default
  *       min(N, 20,000)) against the truth, named in {@code tv_lower_from}: the projection bound
  *       ({@code tv_lower_projection}) and the classifier two-sample bound {@code 2 a - 1}
@@ -108,7 +109,7 @@ public final class CompareBench {
         int n = 100_000;
         long seed = 1;
         int samples = -1;
-        int steps = 2048;
+        int steps = AUTO;
         int odeDraws = 2_000;
         int loglikPoints = 2_000;
         int mixtureDraws = 200_000;
@@ -124,7 +125,7 @@ public final class CompareBench {
                 case "--n" -> { n = (int) Double.parseDouble(v); i++; }
                 case "--seed" -> { seed = Long.parseLong(v); i++; }
                 case "--samples" -> { samples = Integer.parseInt(v); i++; }
-                case "--steps" -> { steps = Integer.parseInt(v); i++; }
+                case "--steps" -> { steps = parseSteps(v); i++; }
                 case "--ode-draws" -> { odeDraws = Integer.parseInt(v); i++; }
                 case "--loglik-points" -> { loglikPoints = Integer.parseInt(v); i++; }
                 case "--mixture-draws" -> { mixtureDraws = Integer.parseInt(v); i++; }
@@ -134,7 +135,7 @@ public final class CompareBench {
                 case "--from" -> { from = Arrays.stream(v.split(",")).map(Path::of).toList(); i++; }
                 default -> {
                     System.err.println("usage: bench/run compare --instances DIR --n N --out DIR [--seed S] [--samples M]"
-                            + " [--steps K] [--ode-draws D] [--loglik-points L] [--mixture-draws R] [--master local[2]]"
+                            + " [--steps K|auto] [--ode-draws D] [--loglik-points L] [--mixture-draws R] [--master local[2]]"
                             + " [--only name,..] [--methods default,paper,plugin,crude,mllib]\n       bench/run compare --from DIR,DIR,.. --out DIR   (assemble runs)");
                     System.exit(2);
                 }
@@ -152,8 +153,8 @@ public final class CompareBench {
             files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
         String command = String.format(Locale.ROOT, "bench/run compare --instances %s --n %d --out %s --seed %d --samples %d"
-                + " --steps %d --ode-draws %d --loglik-points %d --mixture-draws %d --master %s%s", instances, n, out,
-                seed, samples, steps, odeDraws, loglikPoints, mixtureDraws, master,
+                + " --steps %s --ode-draws %d --loglik-points %d --mixture-draws %d --master %s%s", instances, n, out,
+                seed, samples, stepsName(steps), odeDraws, loglikPoints, mixtureDraws, master,
                 only == null ? "" : " --only " + String.join(",", only))
                 + (methods.size() == RUN_ORDER.length ? "" : " --methods " + String.join(",", methods));
         Run run = new Run(command, Instant.now().toString(), loadAverage());
@@ -204,7 +205,8 @@ public final class CompareBench {
      * Options of a run.
      *
      * @param samples      samples drawn from each method (lower bounds, plots)
-     * @param steps        steps of the scoremix sampler whose output is certified
+     * @param steps        steps of the scoremix sampler whose output is certified, or {@link #AUTO}: chosen per
+     *                     model from its crude mixture ({@code TimeGrid.autoSteps}, as {@code sample} does)
      * @param odeDraws     truth draws of the Monte Carlo TV of the ODE model
      * @param loglikPoints fresh truth points of the held-out log-likelihood
      * @param mixtureDraws truth draws of the Monte Carlo TV of the crude and MLlib mixtures
@@ -225,14 +227,24 @@ public final class CompareBench {
 
         ObjectNode toJson() {
             ObjectNode o = JSON.createObjectNode();
-            o.put("n", n).put("seed", seed).put("samples", samples).put("steps", steps).put("ode_draws", odeDraws)
-                    .put("loglik_points", loglikPoints).put("mixture_draws", mixtureDraws);
+            o.put("n", n).put("seed", seed).put("samples", samples);
+            if (steps == AUTO) {
+                o.put("steps", "auto");
+            } else {
+                o.put("steps", steps);
+            }
+            o.put("ode_draws", odeDraws).put("loglik_points", loglikPoints).put("mixture_draws", mixtureDraws);
             return o;
+        }
+
+        Settings withSteps(int k) {
+            return new Settings(n, seed, samples, k, odeDraws, loglikPoints, mixtureDraws);
         }
 
         static Settings of(JsonNode o) {
             return new Settings(o.path("n").asInt(), o.path("seed").asLong(), o.path("samples").asInt(),
-                    o.path("steps").asInt(), o.path("ode_draws").asInt(), o.path("loglik_points").asInt(),
+                    o.path("steps").isTextual() ? parseSteps(o.path("steps").asText()) : o.path("steps").asInt(),
+                    o.path("ode_draws").asInt(), o.path("loglik_points").asInt(),
                     o.path("mixture_draws").asInt());
         }
     }
@@ -257,10 +269,11 @@ public final class CompareBench {
         for (Path dir : from) {
             JsonNode root = JSON.readTree(dir.resolve("compare.json").toFile());
             Settings s = Settings.of(root.path("settings"));
-            if (settings != null && !settings.equals(s)) {
+            // Runs may differ in their step count (e.g. fixed 2048 before `auto`); each row records its own.
+            if (settings != null && !settings.withSteps(AUTO).equals(s.withSteps(AUTO))) {
                 throw new IllegalArgumentException(dir + " was run with " + s + ", not " + settings);
             }
-            settings = s;
+            settings = settings == null || settings.steps() == s.steps() ? s : s.withSteps(AUTO);
             machine = machine == null ? root.path("machine").asText() : machine;
             root.path("versions").fields().forEachRemaining(e -> versions.putIfAbsent(e.getKey(), e.getValue().asText()));
             for (JsonNode r : root.path("runs")) {
@@ -268,7 +281,11 @@ public final class CompareBench {
                         r.path("load_average_at_start").asText()));
             }
             for (JsonNode r : root.path("rows")) {
-                rows.add((ObjectNode) r);
+                ObjectNode row = (ObjectNode) r;
+                if (s.steps() != AUTO && !row.has("steps") && row.has("certified_tv_upper")) {
+                    row.put("steps", s.steps());
+                }
+                rows.add(row);
             }
             try (Stream<Path> svgs = Files.list(dir)) {
                 for (Path svg : svgs.filter(f -> f.getFileName().toString().endsWith(".svg")).toList()) {
@@ -425,7 +442,12 @@ public final class CompareBench {
             }
             r.put("fitted_cells", fitted);
             // The default sampler of `sample`: SDE_RESIDUAL on the crude mixture's curvature grid.
-            TimeGrid grid = TimeGrid.curvature(model.crude(), config.horizon(), fit.plan().delta(), s.steps());
+            TimeGrid.CurvatureProfile profile = TimeGrid.curvatureProfile(model.crude(), config.horizon(),
+                    fit.plan().delta());
+            int steps = s.steps() == AUTO ? profile.autoSteps().steps() : s.steps();
+            r.put("steps", steps);
+            r.put("predicted_discretisation_integral", profile.unitIntegral() / steps);
+            TimeGrid grid = profile.grid(steps);
             ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(grid)
                     .method(SamplerConfig.Method.SDE_RESIDUAL).build());
             int m = s.samples();
@@ -438,7 +460,7 @@ public final class CompareBench {
             GaussianMixture truthZ = model.whitening().toWhitened(truth);
             CertifiedTvBound bound = Divergences.certifiedTvUpperBound(truthZ, model, grid,
                     CertifiedBoundConfig.defaults().withScheme(CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL)
-                            .withPaths(boundPaths(s.steps())));
+                            .withPaths(boundPaths(steps)));
             r.put("certified_tv_upper", bound.total());
             r.put("certified_tv_upper_se", bound.totalStandardError());
             // The ODE model's density (data coordinates) is the exact law of the deterministic sampler.
@@ -605,6 +627,25 @@ public final class CompareBench {
         }
     }
 
+    /** {@code --steps auto}: the sampler's step count is chosen per model from its crude mixture. */
+    static final int AUTO = 0;
+
+    /** A step count of at least 2, or "auto" ({@link #AUTO}). */
+    static int parseSteps(String v) {
+        if ("auto".equalsIgnoreCase(v.trim())) {
+            return AUTO;
+        }
+        int steps = Integer.parseInt(v.trim());
+        if (steps < 2) {
+            throw new IllegalArgumentException("--steps must be at least 2 or auto, got " + v);
+        }
+        return steps;
+    }
+
+    static String stepsName(int steps) {
+        return steps == AUTO ? "auto" : Integer.toString(steps);
+    }
+
     /** Paths per step of the certified bound: steps x paths fixed at 256 x 20,000 keeps its relative error. */
     static int boundPaths(int steps) {
         return Math.max(500, 20_000 * 256 / steps);
@@ -667,7 +708,7 @@ public final class CompareBench {
         }
         md.append(String.format(Locale.ROOT, "Started %s on %s. Versions: %s.%n%n", starts, machine, versions));
         md.append(String.format(Locale.ROOT, "Training rows n = %d per instance (seed %d). Samplers: SDE_RESIDUAL on the "
-                + "crude mixture's curvature grid (`sample`'s default), %d steps, %d samples; its bound with %d paths "
+                + "crude mixture's curvature grid (`sample`'s default), %s, %d samples; its bound with %s paths "
                 + "per step. `certified` is the certified TV upper bound of the sampler's output; `exact` the "
                 + "Monte Carlo TV to the truth of a density (crude and MLlib mixtures, %d draws; for scoremix modes the "
                 + "probability-flow ODE model, %d draws); `lower` the larger of two held-out lower bounds from the "
@@ -675,17 +716,23 @@ public final class CompareBench {
                 + "(quadratic logistic regression against %d fresh truth points, trained on half of each and scored "
                 + "on the other half); `loglik` the mean log-density of the same %d fresh truth points for every "
                 + "method (for scoremix modes the ODE model's, which approximates the law noised to delta), the "
-                + "truth's own in parentheses. Values +- one standard error.%n%n", s.n(), s.seed(), s.steps(),
-                s.samples(), boundPaths(s.steps()), s.mixtureDraws(), s.odeDraws(), s.samples(), s.samples(), s.loglikPoints()));
+                + "truth's own in parentheses. Values +- one standard error.%n%n", s.n(), s.seed(),
+                s.steps() == AUTO ? "steps in the `steps` column (`--steps auto` chooses them per model from its "
+                        + "crude mixture: the fewest predicting a discretisation term of at most 0.01, 2048 to 20,480 / d)"
+                        : s.steps() + " steps",
+                s.samples(), s.steps() == AUTO ? "max(500, 20,000 x 256 / steps)" : Integer.toString(boundPaths(s.steps())),
+                s.mixtureDraws(), s.odeDraws(), s.samples(), s.samples(), s.loglikPoints()));
         md.append("Every figure except the `fit s` and `sample s` columns (`*_seconds` in compare.json) is a "
                 + "deterministic function of the seed, the options and the instance files: rerunning the command "
                 + "reproduces them (CompareBenchReproducibilityTest runs the comparison twice on two instances and "
                 + "checks every metric field is identical). Timing is not reproducible.\n\n");
-        md.append("| instance | method | certified | exact | lower | from | loglik (truth) | fit s | sample s | error |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| instance | method | certified | steps | exact | lower | from | loglik (truth) | fit s | sample s | error |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (ObjectNode r : rows) {
             md.append("| ").append(r.path("instance").asText()).append(" | ").append(r.path("method").asText())
-                    .append(" | ").append(pm(r, "certified_tv_upper")).append(" | ").append(pm(r, "tv_exact"))
+                    .append(" | ").append(pm(r, "certified_tv_upper")).append(" | ")
+                    .append(r.path("steps").isInt() ? Integer.toString(r.path("steps").asInt()) : "-")
+                    .append(" | ").append(pm(r, "tv_exact"))
                     .append(" | ").append(pm(r, "tv_lower")).append(" | ")
                     .append(r.path("tv_lower_from").isTextual() ? r.path("tv_lower_from").asText() : "-")
                     .append(" | ").append(loglik(r))

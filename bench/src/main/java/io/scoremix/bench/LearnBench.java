@@ -42,7 +42,7 @@ public final class LearnBench {
         Path out = null;
         int n = 50_000;
         int samples = -1;
-        int steps = 2048;
+        int steps = CompareBench.AUTO;
         String gridKind = "curvature";
         int paths = 0;
         long seed = 1;
@@ -59,7 +59,7 @@ public final class LearnBench {
                 case "--out" -> { out = Path.of(v); i++; }
                 case "--n" -> { n = Integer.parseInt(v); i++; }
                 case "--samples" -> { samples = Integer.parseInt(v); i++; }
-                case "--steps" -> { steps = Integer.parseInt(v); i++; }
+                case "--steps" -> { steps = CompareBench.parseSteps(v); i++; }
                 case "--grid" -> { gridKind = v; i++; }
                 case "--paths" -> { paths = Integer.parseInt(v); i++; }
                 case "--seed" -> { seed = Long.parseLong(v); i++; }
@@ -103,6 +103,11 @@ public final class LearnBench {
         System.err.printf("%s %s: fit in %.1f s (crude %.1f, moments %.1f, solve %.1f), delta %.3g%n", spec.name(),
                 mode, fitSeconds, fit.crudeSeconds(), fit.momentsSeconds(), fit.solveSeconds(), plan.delta());
 
+        // --steps auto (the default): the count `sample` would choose for this model, whatever the grid kind.
+        String requestedSteps = CompareBench.stepsName(steps);
+        if (steps == CompareBench.AUTO) {
+            steps = TimeGrid.autoSteps(model.crude(), config.horizon(), plan.delta()).steps();
+        }
         TimeGrid grid = switch (gridKind) {
             case "curvature" -> TimeGrid.curvature(model.crude(), config.horizon(), plan.delta(), steps);
             case "benton" -> TimeGrid.benton(config.horizon(), plan.delta(), steps);
@@ -152,6 +157,7 @@ public final class LearnBench {
         r.put("seed", seed);
         r.put("config", config.toString());
         r.put("delta", plan.delta());
+        r.put("steps_requested", requestedSteps);
         r.put("steps", steps);
         r.put("grid", gridKind);
         r.put("bound_paths_per_step", paths);
@@ -217,7 +223,7 @@ public final class LearnBench {
     private static void usage(String problem) {
         System.err.println("bench/run learn: " + problem);
         System.err.println("usage: bench/run learn --instance FILE --n N --mode default|paper|plugin --seed S --out DIR"
-                + " [--samples M] [--steps N] [--grid curvature|benton] [--paths P] [--sampler sde|sde_residual] [--degree L] [--levels L]"
+                + " [--samples M] [--steps N|auto] [--grid curvature|benton] [--paths P] [--sampler sde|sde_residual] [--degree L] [--levels L]"
                 + " [--features monomial|soft_gated]");
         System.exit(2);
     }
