@@ -285,10 +285,19 @@ class KubernetesDeployTest {
         assertFalse(props.get("spark.kubernetes.executor.podTemplateFile").contains("deploy/k8s"),
                 "the driver reads the executor template from its ConfigMap mount: "
                         + props.get("spark.kubernetes.executor.podTemplateFile"));
-        System.out.println("driver pre-resources (created by the submitter): " + s.spec()
-                .getDriverPreKubernetesResourcesAsJavaList().stream().map(HasMetadata::getKind).toList()
-                + "; resources: " + s.spec().getDriverKubernetesResourcesAsJavaList().stream()
-                .map(HasMetadata::getKind).toList());
+        // What spark-submit itself creates with the submitter's identity (the pod, then these with owner
+        // references to it, by server-side apply): the README names each kind among the permissions it lists.
+        String section = DeployFiles.readmeSection("### Kubernetes");
+        List<HasMetadata> created = new ArrayList<>(s.spec().getDriverPreKubernetesResourcesAsJavaList());
+        created.addAll(s.spec().getDriverKubernetesResourcesAsJavaList());
+        Set<String> kinds = new TreeSet<>(List.of("Pod", "ConfigMap"));
+        created.forEach(r -> kinds.add(r.getKind()));
+        assertEquals(Set.of("ConfigMap", "NetworkPolicy", "Pod", "Service"), kinds, "kinds spark-submit creates");
+        for (String kind : kinds) {
+            String lower = kind.toLowerCase();
+            String plural = "`" + (lower.endsWith("y") ? lower.substring(0, lower.length() - 1) + "ies" : lower + "s") + "`";
+            assertTrue(section.contains(plural), "the README's Kubernetes section lists the permission on " + plural);
+        }
     }
 
     @Test
