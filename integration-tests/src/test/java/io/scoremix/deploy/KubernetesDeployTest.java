@@ -3,6 +3,7 @@ package io.scoremix.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -149,14 +150,11 @@ class KubernetesDeployTest {
                      Map<String, String> env) {
     }
 
-    Submitted submitReadmeCommand(List<String> extraConf) throws Exception {
+    /** The README's command, with {@code extraArgs} added to its spark-submit options. */
+    Submitted submitReadmeCommand(List<String> extraArgs) throws Exception {
         List<String> words = new ArrayList<>(DeployFiles.readmeCommand(DeployFiles.readmeSection("### Kubernetes"),
                 "submit/scoremix-submit"));
-        int dashes = words.indexOf("--");
-        for (String c : extraConf) {
-            words.addAll(dashes, List.of("--conf", c));
-            dashes += 2;
-        }
+        words.addAll(words.indexOf("--"), extraArgs);
         DeployFiles.Submission s = DeployFiles.throughSubmitWrapper(words, tmp);
         // The README runs from the repository root, where spark-submit reads the template files; this JVM
         // runs elsewhere, so relative local paths are made absolute (after checking that they exist).
@@ -303,11 +301,30 @@ class KubernetesDeployTest {
     @Test
     void namedTemplateContainerIsPickedUp() throws Exception {
         Submitted s = submitReadmeCommand(List.of(
-                "spark.kubernetes.driver.podTemplateContainerName=" + TEMPLATE_CONTAINER,
-                "spark.kubernetes.executor.podTemplateContainerName=" + TEMPLATE_CONTAINER));
+                "--conf", "spark.kubernetes.driver.podTemplateContainerName=" + TEMPLATE_CONTAINER,
+                "--conf", "spark.kubernetes.executor.podTemplateContainerName=" + TEMPLATE_CONTAINER));
         assertTemplateSurvives(s.driverPod(), "driver");
         Pod executor = executorPod(s);
         assertTemplateSurvives(executor, "executor");
+    }
+
+    /**
+     * A spec of one's own for generate travels with --files, as on YARN; on Kubernetes Spark must first
+     * upload a local file to spark.kubernetes.file.upload.path (shared storage), and refuses without it.
+     * The README says so; the image's own examples need neither.
+     */
+    @Test
+    void localFilesNeedAnUploadPath() throws Exception {
+        String spec = DeployFiles.repo().resolve("conf/examples/blobs-2d.json").toString();
+        Exception e = assertThrows(Exception.class,
+                () -> submitReadmeCommand(List.of("--files", spec)));
+        String messages = "";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages += t.getMessage() + "\n";
+        }
+        assertTrue(messages.contains("spark.kubernetes.file.upload.path"), messages);
+        assertTrue(DeployFiles.readmeSection("### Kubernetes").contains("spark.kubernetes.file.upload.path"),
+                "the README tells how to ship a spec");
     }
 
     @Test
