@@ -5,6 +5,7 @@ import io.scoremix.core.metrics.Divergences;
 import io.scoremix.core.metrics.Estimate;
 import io.scoremix.core.mixture.GaussianMixture;
 import io.scoremix.core.random.CounterRandom;
+import io.scoremix.core.score.ScoreModelFormat;
 import io.scoremix.spark.FitConfig;
 import io.scoremix.spark.FitJob;
 import io.scoremix.spark.GenerateConfig;
@@ -63,6 +64,8 @@ public final class MllibBench {
         int repeats = 1;
         int crudeIterations = FitConfig.DEFAULT_CRUDE_ITERATIONS;
         long scoreRows = 0;
+        long screenRows = FitConfig.DEFAULT_SCREEN_ROWS;
+        boolean checkUnscreened = false;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -77,9 +80,12 @@ public final class MllibBench {
                 case "--repeats" -> { repeats = Integer.parseInt(v); i++; }
                 case "--crude-iterations" -> { crudeIterations = Integer.parseInt(v); i++; }
                 case "--score-rows" -> { scoreRows = (long) Double.parseDouble(v); i++; }
+                case "--screen-rows" -> { screenRows = (long) Double.parseDouble(v); i++; }
+                case "--check-unscreened" -> checkUnscreened = true;
                 default -> {
                     System.err.println("usage: bench/run mllib [--spec FILE] [--n N] [--k K] [--seed S] [--master M]"
-                            + " [--work DIR] [--out FILE] [--sample N] [--repeats R] [--crude-iterations N] [--score-rows N]");
+                            + " [--work DIR] [--out FILE] [--sample N] [--repeats R] [--crude-iterations N] [--score-rows N]"
+                            + " [--screen-rows P] [--check-unscreened]");
                     System.exit(2);
                 }
             }
@@ -101,7 +107,7 @@ public final class MllibBench {
                     .output(warm.toString()).overwrite(true).build()).run(spark);
         }
         System.err.println("mllib bench: warming up on 5,000 rows");
-        ours(spark, warm, kk, seed, crudeIterations, scoreRows);
+        ours(spark, warm, kk, seed, crudeIterations, scoreRows, screenRows);
         mllib(spark, warm, kk, seed, d);
 
         List<String> rows = new ArrayList<>();
@@ -114,7 +120,7 @@ public final class MllibBench {
         for (int r = 0; r < repeats; r++) {
             long t0 = System.nanoTime();
             double c0 = processCpuSeconds();
-            fitted = ours(spark, data, kk, seed, crudeIterations, scoreRows);
+            fitted = ours(spark, data, kk, seed, crudeIterations, scoreRows, screenRows);
             double oursSeconds = (System.nanoTime() - t0) * 1e-9;
             double oursCpu = processCpuSeconds() - c0;
             long t1 = System.nanoTime();
@@ -136,6 +142,21 @@ public final class MllibBench {
         Estimate tvOurs = Divergences.monteCarloTv(truth, fitted.crude().mixture(), 200_000,
                 CounterRandom.of(seed + 2), 31);
         Estimate tvMllib = Divergences.monteCarloTv(truth, theirs, 200_000, CounterRandom.of(seed + 2), 31);
+        String screenLine = "";
+        if (checkUnscreened) {
+            // The same fit without screening (every level sees every row): are the coefficients the same?
+            long t2 = System.nanoTime();
+            double c2 = processCpuSeconds();
+            FitJob.Fitted full = ours(spark, data, kk, seed, crudeIterations, scoreRows, 0);
+            byte[] a = ScoreModelFormat.encode(fitted.model(), fitted.metadata()).coefficients();
+            byte[] b = ScoreModelFormat.encode(full.model(), full.metadata()).coefficients();
+            screenLine = String.format(Locale.ROOT, "%nThe same fit with `--screen-rows 0` (not screened; %.1f s wall, "
+                    + "%.1f CPU s, stages %s): coefficient files %s (%d and %d bytes); screening: %s.%n",
+                    (System.nanoTime() - t2) * 1e-9, processCpuSeconds() - c2, stages(full.seconds()),
+                    java.util.Arrays.equals(a, b) ? "**equal bit for bit**" : "differ", a.length, b.length,
+                    ((java.util.Map<?, ?>) fitted.metadata().get("provenance")).get("screening"));
+            System.err.print(screenLine);
+        }
         String sampleLine = "";
         if (sampleN > 0) {
             Path model = work.resolve("model-" + mixture.name());
@@ -154,6 +175,8 @@ public final class MllibBench {
         md.append("# scoremix fit against Spark MLlib GaussianMixture\n\n");
         md.append(String.format(Locale.ROOT, "`bench/run mllib --spec %s --n %d --master %s --seed %d --repeats %d"
                         + " --crude-iterations " + crudeIterations + (scoreRows > 0 ? " --score-rows " + scoreRows : "")
+                        + (screenRows != FitConfig.DEFAULT_SCREEN_ROWS ? " --screen-rows " + screenRows : "")
+                        + (checkUnscreened ? " --check-unscreened" : "")
                         + "%s`, "
                         + "%s; %s, %d cores seen by the JVM, load average at the start %s.%n%n", spec, n, master, seed,
                 repeats, sampleN > 0 ? " --sample " + sampleN : "", Instant.now(), Versions.all(spark.version()),
@@ -175,6 +198,7 @@ public final class MllibBench {
                 tvOurs.standardError()));
         md.append(String.format(Locale.ROOT, "| MLlib GaussianMixture | %.4f +- %.4f |%n", tvMllib.value(),
                 tvMllib.standardError()));
+        md.append(screenLine);
         md.append(sampleLine);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
@@ -182,10 +206,11 @@ public final class MllibBench {
         spark.stop();
     }
 
-    static FitJob.Fitted ours(SparkSession spark, Path data, int k, long seed, int crudeIterations, long scoreRows) {
+    static FitJob.Fitted ours(SparkSession spark, Path data, int k, long seed, int crudeIterations, long scoreRows,
+                              long screenRows) {
         Dataset<Row> frame = spark.read().parquet(data.toString());
         return FitJob.fit(spark, frame, FitConfig.forDataset(data.toString(), k).withSeed(seed)
-                .withCrudeIterations(crudeIterations).withScoreRows(scoreRows));
+                .withCrudeIterations(crudeIterations).withScoreRows(scoreRows).withScreenRows(screenRows));
     }
 
     /** CPU seconds of this JVM so far (all threads: the driver and, in local mode, the executors). */

@@ -54,8 +54,8 @@ public final class FitReport {
         List<String> features = model.featureNames();
         DataSample data = DataSample.read(spark, config.input(), config.format(), features, points, config.seed());
         int d = features.size();
-        double[] y = model.sample(spark, config.seed(), STREAM, points, SampleConfig.DEFAULT_METHOD,
-                SampleConfig.DEFAULT_STEPS);
+        SamplerSteps.Resolved steps = model.samplerSteps(SampleConfig.DEFAULT_STEPS);
+        double[] y = model.sample(spark, config.seed(), STREAM, points, SampleConfig.DEFAULT_METHOD, steps.grid());
         ClassifierTwoSample.Result c2 = ClassifierTwoSample.test(data.x(), data.rows(), y, points, d);
         JsonNode json = model.json();
 
@@ -74,6 +74,8 @@ public final class FitReport {
         summary.put("levels", model.model().levelCount());
         summary.put("plotted_data_rows", data.rows());
         summary.put("plotted_model_draws", points);
+        summary.put("sampler_steps_requested", SamplerSteps.name(steps.requested()));
+        summary.put("sampler_steps", steps.steps());
         summary.put("classifier_accuracy_data_vs_samples", c2.accuracy());
         summary.put("classifier_accuracy_standard_error", c2.standardError());
         summary.put("classifier_tv_lower", c2.tvLowerBound());
@@ -95,6 +97,18 @@ public final class FitReport {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("format", "scoremix.fit-report/v1");
             out.putAll(summary);
+            // Pass 2's screening: per level whether it was settled on the pilot and the rows its moments saw.
+            out.put("screening", json.path("provenance").path("screening"));
+            List<Map<String, Object>> levels = new java.util.ArrayList<>();
+            for (JsonNode l : json.path("levels_report")) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("t", l.path("t").asDouble());
+                e.put("fitted_cells", l.path("fitted_cells").asInt());
+                e.put("screened", l.path("screened").asBoolean());
+                e.put("rows", l.path("rows").asLong());
+                levels.add(e);
+            }
+            out.put("levels", levels);
             Path jsonFile = new Path(dir, "." + JSON_FILE + ".tmp");
             try (OutputStream o = fs.create(jsonFile, true)) {
                 JSON.writeValue(o, out);

@@ -97,6 +97,13 @@ class EvaluateScoreDemoCommandTest {
         assertTrue(html.contains("marginal of x1"), "histograms");
         JsonNode r = JSON.readTree(model.resolve("report.json").toFile());
         assertEquals(20000, r.path("rows").asLong());
+        // 20,000 rows are fewer than the default pilot: no screening, every level saw every row.
+        assertFalse(r.path("screening").path("applied").asBoolean(true), r.path("screening").toString());
+        assertTrue(r.path("levels").size() > 0);
+        for (JsonNode level : r.path("levels")) {
+            assertFalse(level.path("screened").asBoolean(true));
+            assertEquals(20000, level.path("rows").asLong());
+        }
         // The model is still a valid model folder with the report beside it.
         assertEquals(2, ScoreModelFormat.load(model).dimension());
     }
@@ -121,6 +128,18 @@ class EvaluateScoreDemoCommandTest {
         JsonNode upper = metric(ev, "certified_tv_upper");
         double up = upper.path("value").asDouble() + 2 * upper.path("standard_error").asDouble();
         assertTrue(up < 0.5, upper.toString());
+        // Default steps: auto, resolved once; the bound certifies the grid that drew the samples (blobs-2d: d = 2,
+        // so 2048 to 10,240 steps), and both the request and the resolved count are recorded.
+        JsonNode evaluation = JSON.readTree(ev.resolve("evaluation.json").toFile());
+        assertEquals("auto", evaluation.path("config").path("steps").asText(), evaluation.toString());
+        JsonNode drawn = evaluation.path("samples").path("sampler");
+        assertEquals("auto", drawn.path("steps_requested").asText(), drawn.toString());
+        assertEquals("auto", upper.path("steps_requested").asText(), upper.toString());
+        assertEquals(drawn.path("steps").asInt(), upper.path("steps").asInt(), upper.toString());
+        int steps = upper.path("steps").asInt();
+        assertTrue(steps >= 2048 && steps <= 10_240, upper.toString());
+        assertTrue(evaluation.path("samples").path("source").asText().contains(steps + " steps (auto)"),
+                evaluation.path("samples").toString());
         for (String lower : List.of("projection_tv_lower", "classifier_tv_lower")) {
             JsonNode l = metric(ev, lower);
             assertTrue(l.path("conservative").asDouble() <= up, lower + " " + l + " above " + upper);
