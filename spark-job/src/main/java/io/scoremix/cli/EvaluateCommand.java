@@ -5,7 +5,7 @@ import io.scoremix.core.io.MixtureSpec;
 import io.scoremix.spark.EvaluateConfig;
 import io.scoremix.spark.EvaluateJob;
 import io.scoremix.spark.InputFormat;
-import io.scoremix.spark.SampleConfig;
+import io.scoremix.spark.SamplerSteps;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,9 +81,10 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Sampler drawing from the model: sde, sde_residual or ode. Default: ${DEFAULT-VALUE}.")
     SamplerConfig.Method method;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "" + SampleConfig.DEFAULT_STEPS,
-            description = "Steps of the sampler's grid from T to delta. Default: ${DEFAULT-VALUE}.")
-    int steps;
+    @Option(names = "--steps", paramLabel = "N|auto", defaultValue = "auto",
+            description = "Steps of the sampler's grid from T to delta (of the draws and of the certified bound); auto "
+                    + "chooses them as sample does. Default: ${DEFAULT-VALUE}.")
+    String steps;
 
     @Option(names = "--bound-paths", paramLabel = "N", defaultValue = "" + EvaluateConfig.DEFAULT_BOUND_PATHS,
             description = "Forward paths per step of the certified upper bound; 0 skips it. Default: ${DEFAULT-VALUE}.")
@@ -108,7 +109,7 @@ final class EvaluateCommand implements Callable<Integer> {
         MixtureSpec mixture = truth == null ? null : GenerateCommand.readSpec(truth);
         EvaluateConfig config = new EvaluateConfig(model, samples, samplesFormat, mixture,
                 truth == null ? null : truth.toString(), test, testFormat, features, n, densityPoints, densitySteps,
-                method, steps, boundPaths, seed, out, overwrite);
+                method, SamplerSteps.parse(steps), boundPaths, seed, out, overwrite);
         EvaluateJob.Result r = new EvaluateJob(config, EffectiveOptions.of(spec, defaults)).run(sessions.apply("scoremix evaluate"));
         print(spec.commandLine().getOut(), r);
         return Main.OK;

@@ -9,6 +9,7 @@ import io.scoremix.core.random.CounterRandom;
 import io.scoremix.core.score.ModelDensity;
 import io.scoremix.core.score.ScoreModel;
 import io.scoremix.spark.SampleConfig;
+import io.scoremix.spark.SamplerSteps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -60,8 +61,9 @@ import org.apache.spark.sql.types.StructType;
  * processed in blocks of {@value #BLOCK_ROWS}; each executor decodes the broadcast model once.
  *
  * <p>{@link #sample(long, long)} draws points by the reverse SDE as {@code scoremix sample} does (its
- * stream, its default sampler and its default steps on the crude mixture's curvature grid from T to delta):
- * the same n and seed give the same points as that command with its defaults, whatever the partitioning.
+ * stream, its default sampler and its default steps, {@code auto}, on the crude mixture's curvature grid from T
+ * to delta): the same n and seed give the same points as that command with its defaults, whatever the
+ * partitioning. The grid is built once on the driver and its times shipped to the tasks.
  *
  * <p>Persistence ({@link MLWritable}, {@link MLReadable}): see {@link MlFiles}; the saved folder is also a
  * {@code scoremix.model/v1} folder.
@@ -206,9 +208,11 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
             ids.add(p);
         }
         double[] dh = bytes.deltaAndHorizon();
+        double[] times = SamplerSteps.resolve(bytes.model().crude(), dh[1], dh[0], SampleConfig.DEFAULT_STEPS).grid()
+                .times();
         Broadcast<ModelBytes> shipped = jsc.broadcast(bytes);
         JavaRDD<Row> rows = jsc.parallelize(ids, partitions)
-                .flatMap(new PartitionSampler(shipped, dh[0], dh[1], seed, n, partitions));
+                .flatMap(new PartitionSampler(shipped, times, seed, n, partitions));
         List<StructField> fields = new ArrayList<>();
         for (String name : bytes.featureNames()) {
             fields.add(DataTypes.createStructField(name, DataTypes.DoubleType, false));
@@ -430,16 +434,15 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
         private static final long serialVersionUID = 1L;
 
         private final Broadcast<ModelBytes> model;
-        private final double delta;
-        private final double horizon;
+        private final double[] times;
         private final long seed;
         private final long n;
         private final int partitions;
 
-        PartitionSampler(Broadcast<ModelBytes> model, double delta, double horizon, long seed, long n, int partitions) {
+        /** @param times the sampler grid's times, built once on the driver */
+        PartitionSampler(Broadcast<ModelBytes> model, double[] times, long seed, long n, int partitions) {
             this.model = model;
-            this.delta = delta;
-            this.horizon = horizon;
+            this.times = times;
             this.seed = seed;
             this.n = n;
             this.partitions = partitions;
@@ -455,8 +458,7 @@ public final class ScoreMixtureModel extends Model<ScoreMixtureModel> implements
         @Override
         public Iterator<Row> call(Integer p) {
             ScoreModel score = model.value().model();
-            TimeGrid grid = TimeGrid.curvature(score.crude(), horizon, delta, SampleConfig.DEFAULT_STEPS);
-            ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(grid)
+            ReverseSampler sampler = ReverseSampler.of(SamplerConfig.builder(TimeGrid.of(times))
                     .method(SampleConfig.DEFAULT_METHOD).build());
             CounterRandom rng = CounterRandom.of(seed);
             long start = rowStart(n, partitions, p);

@@ -28,7 +28,8 @@ import java.util.Objects;
  *                       log-likelihood); 0 skips the density metrics
  * @param densitySteps   steps of the ODE integration of the log-density
  * @param method         the sampler that draws from the model
- * @param steps          steps of the sampler's grid
+ * @param steps          steps of the sampler's grid (of the draws and of the certified bound), or
+ *                       {@link SamplerSteps#AUTO}: chosen from the model's crude mixture as {@code sample} does
  * @param boundPaths     forward paths per step of the certified bound; 0 skips it
  * @param seed           seed of every draw
  * @param output         the output folder (evaluation.json, report.html, _scoremix.json)
@@ -60,9 +61,10 @@ public record EvaluateConfig(String model, String samples, InputFormat samplesFo
         if (densityPoints < 0 || densityPoints == 1) {
             throw new BadInputException("density points must be 0 or at least 2 (got " + densityPoints + ")");
         }
-        if (densitySteps < 2 || steps < 2) {
-            throw new BadInputException("steps must be at least 2 (got " + Math.min(densitySteps, steps) + ")");
+        if (densitySteps < 2) {
+            throw new BadInputException("density steps must be at least 2 (got " + densitySteps + ")");
         }
+        SamplerSteps.check(steps);
         if (boundPaths < 0 || boundPaths == 1) {
             throw new BadInputException("bound paths must be 0 or at least 2 (got " + boundPaths + ")");
         }
@@ -105,7 +107,7 @@ public record EvaluateConfig(String model, String samples, InputFormat samplesFo
         m.put("density_points", densityPoints);
         m.put("density_steps", densitySteps);
         m.put("sampler", method.name().toLowerCase(Locale.ROOT));
-        m.put("steps", steps);
+        m.put("steps", SamplerSteps.name(steps));
         m.put("bound_paths", boundPaths);
         m.put("seed", seed);
         m.put("output", output);

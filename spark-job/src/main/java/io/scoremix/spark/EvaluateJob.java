@@ -111,6 +111,8 @@ public final class EvaluateJob {
         Map<String, Object> metrics = new LinkedHashMap<>();
         ModelOnSpark model = config.model() == null ? null : ModelOnSpark.read(spark, config.model(), "evaluate");
         GaussianMixture truth = config.truth() == null ? null : config.truth().mixture();
+        // The sampler grid, resolved once: the draws and the certified bound use the same one.
+        SamplerSteps.Resolved steps = model == null ? null : model.samplerSteps(config.steps());
 
         // The points judged: drawn from the model, or read.
         long t = System.nanoTime();
@@ -122,9 +124,9 @@ public final class EvaluateJob {
             features = model.featureNames();
             requireDimension(truth, features, "model has");
             n = config.n();
-            y = model.sample(spark, config.seed(), SAMPLE_STREAM, n, config.method(), config.steps());
+            y = model.sample(spark, config.seed(), SAMPLE_STREAM, n, config.method(), steps.grid());
             samplesSource = model.source() + " (" + config.method().name().toLowerCase(Locale.ROOT) + ", "
-                    + config.steps() + " steps)";
+                    + steps.describe() + ")";
         } else {
             DataSample s = DataSample.read(spark, config.samples(), config.samplesFormat(), config.features(),
                     config.n(), config.seed());
@@ -222,10 +224,9 @@ public final class EvaluateJob {
             if (config.method() == SamplerConfig.Method.ODE) {
                 metrics.put("certified_tv_upper", Map.of("skipped", "the certified bound covers the SDE samplers only"));
             } else {
-                LOG.info("evaluate: certified bound, {} paths x {} steps", config.boundPaths(), config.steps());
+                LOG.info("evaluate: certified bound, {} paths x {}", config.boundPaths(), steps.describe());
                 ScoreModel sm = model.model();
-                double[] dh = model.deltaAndHorizon();
-                TimeGrid grid = TimeGrid.curvature(sm.crude(), dh[1], dh[0], config.steps());
+                TimeGrid grid = steps.grid();
                 CertifiedBoundConfig bc = CertifiedBoundConfig.defaults()
                         .withScheme(config.method() == SamplerConfig.Method.SDE ? CertifiedBoundConfig.Scheme.EXPONENTIAL
                                 : CertifiedBoundConfig.Scheme.RESIDUAL_EXPONENTIAL)
@@ -241,7 +242,7 @@ public final class EvaluateJob {
                 bm.put("score_integral", b.scoreIntegral().value());
                 bm.put("score_integral_standard_error", b.scoreIntegral().standardError());
                 bm.put("paths_per_step", config.boundPaths());
-                bm.put("steps", config.steps());
+                bm.putAll(steps.fields());
                 bm.put("scheme", b.scheme().name().toLowerCase(Locale.ROOT));
                 metrics.put("certified_tv_upper", bm);
             }
@@ -253,7 +254,13 @@ public final class EvaluateJob {
         result.put("config", config.describe());
         result.put("dimension", d);
         result.put("features", features);
-        result.put("samples", Map.of("source", samplesSource, "rows", n));
+        Map<String, Object> samplesFields = new LinkedHashMap<>();
+        samplesFields.put("source", samplesSource);
+        samplesFields.put("rows", n);
+        if (steps != null) {
+            samplesFields.put("sampler", steps.fields());
+        }
+        result.put("samples", samplesFields);
         result.put("reference", Map.of("kind", truth != null ? "truth" : "test",
                 "source", truth != null ? config.truthSource() : config.test(), "rows", m));
         result.put("metrics", metrics);

@@ -54,8 +54,8 @@ public final class FitReport {
         List<String> features = model.featureNames();
         DataSample data = DataSample.read(spark, config.input(), config.format(), features, points, config.seed());
         int d = features.size();
-        double[] y = model.sample(spark, config.seed(), STREAM, points, SampleConfig.DEFAULT_METHOD,
-                SampleConfig.DEFAULT_STEPS);
+        SamplerSteps.Resolved steps = model.samplerSteps(SampleConfig.DEFAULT_STEPS);
+        double[] y = model.sample(spark, config.seed(), STREAM, points, SampleConfig.DEFAULT_METHOD, steps.grid());
         ClassifierTwoSample.Result c2 = ClassifierTwoSample.test(data.x(), data.rows(), y, points, d);
         JsonNode json = model.json();
 
@@ -74,6 +74,8 @@ public final class FitReport {
         summary.put("levels", model.model().levelCount());
         summary.put("plotted_data_rows", data.rows());
         summary.put("plotted_model_draws", points);
+        summary.put("sampler_steps_requested", SamplerSteps.name(steps.requested()));
+        summary.put("sampler_steps", steps.steps());
         summary.put("classifier_accuracy_data_vs_samples", c2.accuracy());
         summary.put("classifier_accuracy_standard_error", c2.standardError());
         summary.put("classifier_tv_lower", c2.tvLowerBound());

@@ -77,13 +77,34 @@ public final class ModelOnSpark {
     }
 
     /**
-     * Draws points {@code 0 .. n-1} of {@code stream} with the reverse sampler on the Benton grid of
-     * {@code steps} steps from T to delta, in the data's coordinates.
+     * The sampler grid of {@code sample} for this model: the curvature grid of its crude mixture from T to delta
+     * with the requested steps ({@link SamplerSteps#AUTO} chooses them).
+     */
+    public SamplerSteps.Resolved samplerSteps(int requested) {
+        double[] dh = deltaAndHorizon();
+        return SamplerSteps.resolve(model().crude(), dh[1], dh[0], requested);
+    }
+
+    /**
+     * Draws points {@code 0 .. n-1} of {@code stream} with the reverse sampler on the curvature grid of
+     * {@code steps} steps ({@link SamplerSteps#AUTO}: chosen from the crude mixture) from T to delta, in the
+     * data's coordinates.
      *
      * @return n x d points, row-major
      */
     public double[] sample(SparkSession spark, long seed, long stream, int n, SamplerConfig.Method method, int steps) {
-        double[] dh = deltaAndHorizon();
+        return sample(spark, seed, stream, n, method, samplerSteps(steps).grid());
+    }
+
+    /**
+     * Draws points {@code 0 .. n-1} of {@code stream} with the reverse sampler on {@code grid} (built once here,
+     * its times shipped to the tasks), in the data's coordinates.
+     *
+     * @return n x d points, row-major
+     */
+    public double[] sample(SparkSession spark, long seed, long stream, int n, SamplerConfig.Method method,
+                           TimeGrid grid) {
+        double[] times = grid.times();
         int d = model().dimension();
         List<long[]> chunks = chunks(spark, n);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -91,8 +112,7 @@ public final class ModelOnSpark {
         try (GenerateProgress progress = progress(spark, label + ": sampling", chunks)) {
             List<double[]> parts = jsc.parallelize(chunks, chunks.size()).map(c -> {
                 ScoreModel m = shipped.value().model();
-                TimeGrid grid = TimeGrid.curvature(m.crude(), dh[1], dh[0], steps);
-                SamplerConfig cfg = SamplerConfig.builder(grid).method(method).build();
+                SamplerConfig cfg = SamplerConfig.builder(TimeGrid.of(times)).method(method).build();
                 int len = (int) c[1];
                 double[] z = new double[len * d];
                 ReverseSampler.of(cfg).sample(m, CounterRandom.of(seed), stream, c[0], len, z);

@@ -16,14 +16,16 @@ import java.util.Objects;
  * @param seed       seed of the counter-based generator
  * @param method     the reverse sampler (SDE, SDE_RESIDUAL or ODE)
  * @param steps      steps of the curvature grid ({@code TimeGrid.curvature}) from the model's horizon T down
- *                   to its delta, at least 2
+ *                   to its delta, in 2..1000000, or {@link SamplerSteps#AUTO} (the default): chosen from the
+ *                   model's crude mixture ({@link SamplerSteps})
  * @param overwrite  whether an existing output may be replaced
  */
 public record SampleConfig(String model, long n, String output, OutputFormat format, int partitions, long seed,
                            SamplerConfig.Method method, int steps, boolean overwrite) {
 
     public static final long DEFAULT_SEED = 42L;
-    public static final int DEFAULT_STEPS = 2048;
+    /** {@code auto}: the step count is chosen per model ({@link SamplerSteps}). */
+    public static final int DEFAULT_STEPS = SamplerSteps.AUTO;
     public static final SamplerConfig.Method DEFAULT_METHOD = SamplerConfig.Method.SDE_RESIDUAL;
 
     public SampleConfig {
@@ -39,9 +41,7 @@ public record SampleConfig(String model, long n, String output, OutputFormat for
         if (partitions < 0) {
             throw new BadInputException("partitions must be at least 1, or 0 for automatic (got " + partitions + ")");
         }
-        if (steps < 2 || steps > 1_000_000) {
-            throw new BadInputException("steps must be in 2..1000000 (got " + steps + ")");
-        }
+        SamplerSteps.check(steps);
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(method, "method");
     }

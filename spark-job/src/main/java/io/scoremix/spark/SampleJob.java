@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * coordinates by {@code Whitening.invert}. The drawing tasks call {@link FaultInjection#check} (stage
  * {@code sample}) halfway through their rows. The time grid is the curvature grid of the model's crude
  * mixture ({@code TimeGrid.curvature}) from the model's horizon T (its last learned level) to its delta
- * (its first), so the output approximates the data law noised to delta.
+ * (its first), so the output approximates the data law noised to delta; its step count is the requested one
+ * or, for {@code auto}, chosen from the crude mixture ({@link SamplerSteps}). The driver builds the grid once and
+ * ships its times to the tasks; the provenance's {@code sampler} records the requested and the resolved steps.
  */
 public final class SampleJob {
 
@@ -107,16 +109,17 @@ public final class SampleJob {
         int d = columns.size();
         long n = config.n();
         double[] dh = model.deltaAndHorizon();
+        SamplerSteps.Resolved steps;
         SamplerConfig sampler;
         try {
-            TimeGrid grid = TimeGrid.curvature(model.model().crude(), dh[1], dh[0], config.steps());
-            sampler = SamplerConfig.builder(grid).method(config.method()).build();
+            steps = SamplerSteps.resolve(model.model().crude(), dh[1], dh[0], config.steps());
+            sampler = SamplerConfig.builder(steps.grid()).method(config.method()).build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException("sample: " + e.getMessage(), e);
         }
         int partitions = config.partitions() > 0 ? config.partitions() : partitionsFor(n, d, sc.defaultParallelism());
-        LOG.info("sample: {} points of {} (d = {}) in {} partitions, seed {}, {} -> {}", n, model.source(), d, partitions,
-                config.seed(), sampler, output.target());
+        LOG.info("sample: {} points of {} (d = {}) in {} partitions, seed {}, {} on the curvature grid, {} -> {}", n,
+                model.source(), d, partitions, config.seed(), config.method(), steps.describe(), output.target());
 
         String jobGroup = "scoremix-sample-" + UUID.randomUUID();
         boolean committed = false;
@@ -127,13 +130,12 @@ public final class SampleJob {
                 p -> GenerateJob.rowStart(n, partitions, p + 1) - GenerateJob.rowStart(n, partitions, p), LOG::info,
                 sc.getConf().getTimeAsMs("spark.scoremix.progressInterval", "5s"))) {
             JavaRDD<Row> rows = jsc.parallelize(GenerateJob.range(partitions), partitions).flatMap(
-                    new PartitionSampler(shipped, dh[1], dh[0], config.steps(), config.method(), config.seed(), n,
+                    new PartitionSampler(shipped, steps.grid().times(), config.method(), config.seed(), n,
                             partitions, FaultInjection.from(spark)));
             GenerateJob.writeRows(spark, rows, schema(columns), config.format(), output);
             Map<String, Object> samplerFields = new LinkedHashMap<>();
             samplerFields.put("method", config.method().name().toLowerCase(Locale.ROOT));
-            samplerFields.put("steps", config.steps());
-            samplerFields.put("grid", "benton");
+            samplerFields.putAll(steps.fields());
             samplerFields.put("horizon", dh[1]);
             samplerFields.put("delta", dh[0]);
             new Provenance("sample", started)
@@ -192,21 +194,18 @@ public final class SampleJob {
         private static final long serialVersionUID = 1L;
 
         private final Broadcast<ModelFolder> model;
-        private final double horizon;
-        private final double delta;
-        private final int steps;
+        private final double[] times;
         private final SamplerConfig.Method method;
         private final long seed;
         private final long n;
         private final int partitions;
         private final FaultInjection faults;
 
-        PartitionSampler(Broadcast<ModelFolder> model, double horizon, double delta, int steps,
-                         SamplerConfig.Method method, long seed, long n, int partitions, FaultInjection faults) {
+        /** @param times the sampler grid's times, built once on the driver */
+        PartitionSampler(Broadcast<ModelFolder> model, double[] times, SamplerConfig.Method method, long seed, long n,
+                         int partitions, FaultInjection faults) {
             this.model = model;
-            this.horizon = horizon;
-            this.delta = delta;
-            this.steps = steps;
+            this.times = times;
             this.method = method;
             this.seed = seed;
             this.n = n;
@@ -216,9 +215,8 @@ public final class SampleJob {
 
         @Override
         public Iterator<Row> call(Integer p) {
-            // SamplerConfig is not Serializable: rebuild it (cheap, deterministic) from its four values.
-            TimeGrid grid = TimeGrid.curvature(model.value().model().crude(), horizon, delta, steps);
-            SamplerConfig sampler = SamplerConfig.builder(grid).method(method).build();
+            // SamplerConfig is not Serializable: rebuild it from the driver's grid times and the method.
+            SamplerConfig sampler = SamplerConfig.builder(TimeGrid.of(times)).method(method).build();
             long start = GenerateJob.rowStart(n, partitions, p);
             long end = GenerateJob.rowStart(n, partitions, p + 1);
             long halfway = start + (end - start) / 2;

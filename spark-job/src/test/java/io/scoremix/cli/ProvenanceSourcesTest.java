@@ -1,9 +1,13 @@
 package io.scoremix.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scoremix.core.diffusion.TimeGrid;
+import io.scoremix.core.score.ScoreModel;
+import io.scoremix.core.score.ScoreModelFormat;
 import io.scoremix.spark.TestSupport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -102,6 +106,28 @@ class ProvenanceSourcesTest {
         assertOption(p, "sampler", "ode", "command line");
         assertOption(p, "seed", "42", "built-in default");
         assertEquals(16, p.path("sampler").path("steps").asInt());
+        assertEquals("16", p.path("sampler").path("steps_requested").asText());
+        assertEquals("curvature", p.path("sampler").path("grid").asText());
         assertEquals("ode", p.path("sampler").path("method").asText());
+    }
+
+    /**
+     * Without --steps (and no conf value) the step count is auto: recorded as requested, and resolved to the count
+     * {@code TimeGrid.autoSteps} chooses for the model's crude mixture (d = 2: 2048 to 10,240).
+     */
+    @Test
+    void sampleRecordsAutoAndTheResolvedSteps() throws IOException {
+        Path samples = shared.resolve("samples-auto");
+        run("sample", "--model", model.toString(), "--n", "200", "--out", samples.toString(), "--sampler", "ode");
+        JsonNode p = provenance(samples);
+        assertOption(p, "steps", "auto", "built-in default");
+        JsonNode sampler = p.path("sampler");
+        assertEquals("auto", sampler.path("steps_requested").asText(), sampler.toString());
+        ScoreModel m = ScoreModelFormat.load(model);
+        double[] dh = {sampler.path("delta").asDouble(), sampler.path("horizon").asDouble()};
+        int expected = TimeGrid.autoSteps(m.crude(), dh[1], dh[0]).steps();
+        assertEquals(expected, sampler.path("steps").asInt(), sampler.toString());
+        assertTrue(expected >= 2048 && expected <= 10_240, sampler.toString());
+        assertTrue(sampler.path("predicted_discretisation_integral").asDouble() > 0, sampler.toString());
     }
 }
