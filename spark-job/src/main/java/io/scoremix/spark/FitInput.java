@@ -22,8 +22,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The training data of {@code fit}: the input read with Spark, the feature columns (and weight column)
@@ -47,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 final class FitInput {
 
-    private static final Logger LOG = LoggerFactory.getLogger(FitInput.class);
     private static final String FILE_COLUMN = "__scoremix_file";
     private static final String SPLIT_COLUMN = "__scoremix_split_start";
     /** CSV only: Spark's corrupt-record column, set on a row whose number of fields differs from the header's. */
@@ -67,45 +64,58 @@ final class FitInput {
 
     /**
      * Reads the schema of the input and resolves the columns; reads no data (except JSON, whose schema
-     * Spark infers by reading).
+     * Spark infers by reading, and CSV, whose header Spark reads).
      *
      * @throws BadInputException if the input does not exist, a named column is missing or not numeric, or
      *                           no feature column is left
      */
     static FitInput open(SparkSession spark, FitConfig config) {
-        DataFrameReader reader = spark.read().format(config.format().id());
-        if (config.format() == InputFormat.CSV) {
-            reader = reader.option("header", "true").option("inferSchema", "false");
-        }
+        boolean csv = config.format() == InputFormat.CSV;
+        Dataset<Row> listed = listed(spark, config.input(), config.format());
+        OrderedFiles files = OrderedFiles.of(spark, listed, config.input());
         Dataset<Row> raw;
-        try {
-            raw = reader.load(config.input());
-        } catch (Exception e) {
-            if (e instanceof AnalysisException) {
-                throw new BadInputException("cannot read the input " + config.input() + " as "
-                        + config.format().id() + ": " + firstLine(e.getMessage()), e);
-            }
-            throw e;
-        }
-        // Read again with the files named in path order and the schema just found (no second inference), so
-        // that the partitions and the row keys do not depend on the file system's listing order.
-        long listing = System.nanoTime();
-        OrderedFiles files = OrderedFiles.of(spark, raw, config.input());
-        if (config.format() == InputFormat.CSV) {
+        if (csv) {
             // With the header's columns as an explicit schema plus a corrupt-record column: Spark's permissive
             // CSV reader fills missing fields with null but silently drops extra ones, unless it has such a
             // column to put the whole malformed line in.
-            StructType schema = raw.schema().add(CORRUPT_COLUMN, DataTypes.StringType, true);
+            StructType schema = listed.schema().add(CORRUPT_COLUMN, DataTypes.StringType, true);
             raw = files.read(spark.read().format("csv").option("header", "true").option("mode", "PERMISSIVE")
                     .option("columnNameOfCorruptRecord", CORRUPT_COLUMN).schema(schema));
-        } else if (files.files() > 0) {
-            raw = files.read(reader.schema(raw.schema()));
+        } else {
+            raw = files.files() > 0 ? files.read(reader(spark, config.format()).schema(listed.schema())) : listed;
         }
-        if (files.files() > 0) {
-            LOG.info("input {}: {} files named in path order ({} ms to list them again)", config.input(),
-                    files.files(), (System.nanoTime() - listing) / 1_000_000);
+        return of(raw, config, csv);
+    }
+
+    /**
+     * The input as {@code fit}, {@code score} and {@code evaluate} read it: a folder's files in the order of
+     * their paths ({@link OrderedFiles}), CSV with its header and every column as text. A Dataset read
+     * this way gives the Dataset entry of {@code fit} the rows of the path entry in the same order.
+     *
+     * @throws BadInputException if the input does not exist or cannot be read in that format
+     */
+    static Dataset<Row> read(SparkSession spark, String input, InputFormat format) {
+        Dataset<Row> listed = listed(spark, input, format);
+        OrderedFiles files = OrderedFiles.of(spark, listed, input);
+        return files.files() > 0 ? files.read(reader(spark, format).schema(listed.schema())) : listed;
+    }
+
+    private static DataFrameReader reader(SparkSession spark, InputFormat format) {
+        DataFrameReader reader = spark.read().format(format.id());
+        return format == InputFormat.CSV ? reader.option("header", "true").option("inferSchema", "false") : reader;
+    }
+
+    /** The input read with Spark's own listing (for its schema and its files). */
+    private static Dataset<Row> listed(SparkSession spark, String input, InputFormat format) {
+        try {
+            return reader(spark, format).load(input);
+        } catch (Exception e) {
+            if (e instanceof AnalysisException) {
+                throw new BadInputException("cannot read the input " + input + " as " + format.id() + ": "
+                        + firstLine(e.getMessage()), e);
+            }
+            throw e;
         }
-        return of(raw, config, config.format() == InputFormat.CSV);
     }
 
     /**

@@ -13,6 +13,8 @@ import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The files of a folder input in an order that does not depend on the file system, so that the partitions
@@ -31,7 +33,7 @@ import org.apache.spark.sql.SparkSession;
  * as for the folder. Spark then puts files with no explicit root first in the given order (the
  * PartitioningAwareFileIndex.allFiles of an unpartitioned index), and the stable sort by length breaks
  * ties by that path. The second read lists each named file (in one small Spark job beyond 32 files:
- * InMemoryFileIndex.bulkListLeafFiles); {@link FitInput} logs its time.
+ * InMemoryFileIndex.bulkListLeafFiles), whose time is logged.
  *
  * <p>Not covered: a folder with Hive-style partition folders ({@code key=value/}) orders its partition
  * folders by a hash map of their full paths (InMemoryFileIndex groups the files by parent), so equal-length
@@ -43,10 +45,14 @@ final class OrderedFiles {
     /** Characters that make Spark treat a path as a glob pattern (SparkHadoopUtil.isGlobPath), and the escape. */
     private static final String GLOB_CHARACTERS = "{}[]*?\\";
 
+    private static final Logger LOG = LoggerFactory.getLogger(OrderedFiles.class);
+
+    private final String input;
     private final String root;
     private final List<String> paths;
 
-    private OrderedFiles(String root, List<String> paths) {
+    private OrderedFiles(String input, String root, List<String> paths) {
+        this.input = input;
         this.root = root;
         this.paths = paths;
     }
@@ -64,12 +70,12 @@ final class OrderedFiles {
             FileSystem fs = in.getFileSystem(spark.sparkContext().hadoopConfiguration());
             FileStatus status = fs.getFileStatus(in);
             if (!status.isDirectory()) {
-                return new OrderedFiles(null, List.of(input));
+                return new OrderedFiles(input, null, List.of(input));
             }
             folder = status.getPath();
         } catch (java.io.FileNotFoundException e) {
             // A glob pattern (Spark expanded it for the first read): keep Spark's order.
-            return new OrderedFiles(null, List.of(input));
+            return new OrderedFiles(input, null, List.of(input));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the input " + input, e);
         }
@@ -81,21 +87,21 @@ final class OrderedFiles {
             String path = p.toUri().getPath();
             if (!path.startsWith(prefix)) {
                 // Not under the folder (a symbolic link resolved elsewhere?): keep Spark's order.
-                return new OrderedFiles(null, List.of(input));
+                return new OrderedFiles(input, null, List.of(input));
             }
             if (isDataFile(p.getName())) {
                 files.add(new String[] {path.substring(prefix.length()), p.toString()});
             }
         }
         if (files.size() < 2) {
-            return new OrderedFiles(null, List.of(input));
+            return new OrderedFiles(input, null, List.of(input));
         }
         files.sort(Comparator.comparing((String[] f) -> f[0]));
         List<String> paths = new ArrayList<>(files.size());
         for (String[] f : files) {
             paths.add(escapeGlob(f[1]));
         }
-        return new OrderedFiles(folder.toString(), List.copyOf(paths));
+        return new OrderedFiles(input, folder.toString(), List.copyOf(paths));
     }
 
     /** Reads the files in their order with {@code reader} (its format, options and schema). */
@@ -103,7 +109,11 @@ final class OrderedFiles {
         if (root == null) {
             return reader.load(paths.get(0));
         }
-        return reader.option("basePath", root).load(paths.toArray(new String[0]));
+        long start = System.nanoTime();
+        Dataset<Row> read = reader.option("basePath", root).load(paths.toArray(new String[0]));
+        LOG.info("input {}: its {} files named in path order ({} ms to list them again)", input, paths.size(),
+                (System.nanoTime() - start) / 1_000_000);
+        return read;
     }
 
     /** How many files are named one by one (0 when the input is read as it is). */
