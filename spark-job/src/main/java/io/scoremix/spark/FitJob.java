@@ -85,9 +85,9 @@ import org.slf4j.LoggerFactory;
  * keys {@code offset(p) + position}, with {@code offset(p)} the number of rows of the partitions before p
  * (known from pass 1, so no extra job). Keys decide each row's noise and its train/validation split, so
  * the same input read with the same partitioning gives the same model bit for bit (the reduction order
- * is fixed too). A different partitioning of the same rows (other split sizes, or files listed in
- * another order) changes the read order, hence the keys, and gives a model that agrees only
- * statistically.
+ * is fixed too). A folder's files are read in the order of their paths ({@link OrderedFiles}), not the
+ * file system's listing order. A different partitioning of the same rows (other split sizes) changes the
+ * read order, hence the keys, and gives a model that agrees only statistically.
  */
 public final class FitJob {
 
