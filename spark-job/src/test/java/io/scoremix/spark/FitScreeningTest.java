@@ -158,19 +158,7 @@ class FitScreeningTest {
                     assertNull(screenedBeta, "level " + l);
                     continue;
                 }
-                assertEquals(fullBeta.length, screenedBeta.length, "level " + l);
-                // The merged moments equal the full pass's up to summation order (ScoreMomentsTest: below
-                // 1e-12 relative); the ridge solve amplifies that by at most the condition number of the
-                // regularised Gram matrix of a few standardised features, far below 1e4: 1e-8 relative.
-                double scale = 0;
-                double diff = 0;
-                for (int i = 0; i < fullBeta.length; i++) {
-                    scale = Math.max(scale, Math.abs(fullBeta[i]));
-                    diff = Math.max(diff, Math.abs(fullBeta[i] - screenedBeta[i]));
-                }
-                System.out.printf("FitScreeningTest: level %d fitted on all rows, coefficients differ from the full "
-                        + "pass by %.3g relative%n", l, diff / scale);
-                assertTrue(diff <= 1e-8 * scale, "level " + l + ": " + diff + " of " + scale);
+                assertClose(fullBeta, screenedBeta, l);
             }
         }
         System.out.printf("FitScreeningTest: k = 1 on two separated components: %d levels settled on %d pilot rows, "
@@ -182,6 +170,64 @@ class FitScreeningTest {
             fittedLevels += level.path("fitted_cells").asInt() > 0 ? 1 : 0;
         }
         assertTrue(fittedLevels > 0, "some unsettled level uses its regression");
+    }
+
+    /**
+     * The coefficients of a level fitted on all rows against the unscreened fit's. The merged moments equal
+     * the full pass's up to summation order (ScoreMomentsTest: below 1e-12 relative); the ridge solve
+     * amplifies that by at most the condition number of the regularised Gram matrix of a few standardised
+     * features, far below 1e4: 1e-8 relative.
+     */
+    static void assertClose(double[] full, double[] screened, int level) {
+        assertEquals(full.length, screened.length, "level " + level);
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < full.length; i++) {
+            scale = Math.max(scale, Math.abs(full[i]));
+            diff = Math.max(diff, Math.abs(full[i] - screened[i]));
+        }
+        System.out.printf("FitScreeningTest: level %d fitted on all rows, coefficients differ from the unscreened "
+                + "fit's by %.3g relative%n", level, diff / scale);
+        assertTrue(diff <= 1e-8 * scale, "level " + level + ": " + diff + " of " + scale);
+    }
+
+    @Test
+    void aScreenedScoreSampleAndLevelGroupsKeepTheUnscreenedKeys() throws IOException {
+        // Pass 2 on a score sample of about 6,000 rows, screened on about 1,500 of them.
+        Path sampled = tmp.resolve("sampled");
+        new FitJob(config("two", 1, 3, sampled).withScoreRows(6000)).run(spark);
+        Path screened = tmp.resolve("screened");
+        FitConfig screening = config("two", 1, 3, screened).withScoreRows(6000).withScreenRows(1500);
+        new FitJob(screening).run(spark);
+        long scoreRows = modelJson(sampled).path("provenance").path("score_rows").asLong();
+        assertEquals(scoreRows, modelJson(screened).path("provenance").path("score_rows").asLong());
+        JsonNode report = modelJson(screened).path("levels_report");
+        int unsettled = 0;
+        for (int l = 0; l < report.size(); l++) {
+            if (report.get(l).path("screened").asBoolean()) {
+                assertNull(levelCoefficients(screened, l));
+                continue;
+            }
+            unsettled++;
+            assertEquals(scoreRows, report.get(l).path("rows").asLong());
+            double[] full = levelCoefficients(sampled, l);
+            double[] part = levelCoefficients(screened, l);
+            if (full == null || part == null) {
+                assertEquals(full, part, "level " + l + ": the same choice as the unscreened sample");
+                continue;
+            }
+            assertClose(full, part, l);
+        }
+        assertTrue(unsettled > 0, "some level needs its regression");
+
+        // Level groups under a small memory budget (the remaining pass runs per group on its unsettled
+        // levels): the same coefficients bit for bit.
+        long total = modelJson(screened).path("provenance").path("score_moment_bytes").asLong();
+        Path grouped = tmp.resolve("grouped");
+        FitJob.Result g = new FitJob(screening.withResources(true, total / 4).withModel(grouped.toString(), false))
+                .run(spark);
+        assertTrue(g.levelGroups() >= 2, "groups " + g.levelGroups());
+        assertArrayEquals(coefficients(screened), coefficients(grouped));
     }
 
     @Test
