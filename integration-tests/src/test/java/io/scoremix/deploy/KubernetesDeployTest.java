@@ -74,7 +74,7 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 class KubernetesDeployTest {
 
-    /** Container of the template (also Spark's default driver container name is another one). */
+    /** The container name in the pod template (Spark's own would be spark-kubernetes-driver / -executor). */
     static final String TEMPLATE_CONTAINER = "spark-kubernetes-container";
     /** Spark's image user (deploy/docker/Dockerfile, USER). */
     static final long SPARK_UID = 185;
@@ -175,11 +175,11 @@ class KubernetesDeployTest {
         assertEquals(KubernetesClientApplication.class.getName(), prepared._4(), "spark-submit's child main class");
         SparkConf conf = prepared._3();
         // KubernetesClientApplication.run, up to the point where it talks to the API server.
-        ClientArguments client = ClientArguments.fromCommandLineArgs(
+        ClientArguments clientArgs = ClientArguments.fromCommandLineArgs(
                 CollectionConverters.asJava(prepared._1()).toArray(new String[0]));
         KubernetesDriverConf driverConf = KubernetesConf.createDriverConf(conf, KubernetesConf.getKubernetesAppId(),
-                client.mainAppResource(), client.mainClass(), client.driverArgs(), client.proxyUser());
-        KubernetesDriverSpec spec = new KubernetesDriverBuilder().buildFromFeatures(driverConf, KubernetesDeployTest.client);
+                clientArgs.mainAppResource(), clientArgs.mainClass(), clientArgs.driverArgs(), clientArgs.proxyUser());
+        KubernetesDriverSpec spec = new KubernetesDriverBuilder().buildFromFeatures(driverConf, client);
         // As Client.run assembles the pod it creates: the feature steps' pod plus the Spark container.
         Pod pod = new PodBuilder(spec.pod().pod()).editSpec().addToContainers(spec.pod().container()).endSpec().build();
         return new Submitted(conf, driverConf, spec, pod, s.env());
@@ -338,8 +338,7 @@ class KubernetesDeployTest {
         assertEquals("executor", c.getArgs().get(0), "Spark's entrypoint dispatches on the first argument");
         Map<String, String> env = env(c);
         for (String name : ENTRYPOINT_EXECUTOR_ENV) {
-            assertTrue(env.containsKey(name) || c.getEnv().stream().anyMatch(e -> e.getName().equals(name)),
-                    "the entrypoint's " + name + " in " + env.keySet());
+            assertTrue(env.containsKey(name), "the entrypoint's " + name + " in " + env.keySet());
         }
         assertEquals("4", env.get("SPARK_EXECUTOR_CORES"));
         assertEquals("4096m", env.get("SPARK_EXECUTOR_MEMORY"), "the JVM heap, -Xmx of the entrypoint");
