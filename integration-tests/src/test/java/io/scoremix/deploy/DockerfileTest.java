@@ -309,5 +309,7 @@ class DockerfileTest {
         assertTrue(section.contains("SCOREMIX_JAR=local://" + jar + " "), "README submits local://" + jar);
         assertTrue(Files.readString(DeployFiles.repo().resolve(DeployFiles.DOCKERFILE)).contains("local://" + jar),
                 "the Dockerfile's header names the same URL");
+        assertTrue(Files.readString(DeployFiles.repo().resolve("submit/scoremix-submit")).contains("local://" + jar),
+                "submit/scoremix-submit's usage names the same URL");
     }
 }
