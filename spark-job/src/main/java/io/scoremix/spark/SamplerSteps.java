@@ -40,7 +40,9 @@ public final class SamplerSteps {
         } catch (NumberFormatException e) {
             throw new BadInputException("steps must be a number or auto (got '" + value + "')");
         }
-        check(steps);
+        if (steps < 2 || steps > MAX) {
+            throw new BadInputException("steps must be auto or in 2.." + MAX + " (got " + value + ")");
+        }
         return steps;
     }
 

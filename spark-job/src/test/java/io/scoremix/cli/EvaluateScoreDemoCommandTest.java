@@ -128,6 +128,18 @@ class EvaluateScoreDemoCommandTest {
         JsonNode upper = metric(ev, "certified_tv_upper");
         double up = upper.path("value").asDouble() + 2 * upper.path("standard_error").asDouble();
         assertTrue(up < 0.5, upper.toString());
+        // Default steps: auto, resolved once; the bound certifies the grid that drew the samples (blobs-2d: d = 2,
+        // so 2048 to 10,240 steps), and both the request and the resolved count are recorded.
+        JsonNode evaluation = JSON.readTree(ev.resolve("evaluation.json").toFile());
+        assertEquals("auto", evaluation.path("config").path("steps").asText(), evaluation.toString());
+        JsonNode drawn = evaluation.path("samples").path("sampler");
+        assertEquals("auto", drawn.path("steps_requested").asText(), drawn.toString());
+        assertEquals("auto", upper.path("steps_requested").asText(), upper.toString());
+        assertEquals(drawn.path("steps").asInt(), upper.path("steps").asInt(), upper.toString());
+        int steps = upper.path("steps").asInt();
+        assertTrue(steps >= 2048 && steps <= 10_240, upper.toString());
+        assertTrue(evaluation.path("samples").path("source").asText().contains(steps + " steps (auto)"),
+                evaluation.path("samples").toString());
         for (String lower : List.of("projection_tv_lower", "classifier_tv_lower")) {
             JsonNode l = metric(ev, lower);
             assertTrue(l.path("conservative").asDouble() <= up, lower + " " + l + " above " + upper);
