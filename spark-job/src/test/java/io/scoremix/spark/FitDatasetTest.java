@@ -65,7 +65,7 @@ class FitDatasetTest {
         FitJob.Result written = new FitJob(files).run(spark);
         byte[] onDisk = Files.readAllBytes(tmp.resolve("m").resolve(ScoreModelFormat.COEFFICIENTS));
 
-        Dataset<Row> frame = spark.read().parquet(input);
+        Dataset<Row> frame = FitInput.read(spark, input, InputFormat.PARQUET); // in the path run's order
         FitConfig inMemory = paper(FitConfig.forDataset("blobs frame", 3));
         FitJob.Fitted fitted = FitJob.fit(spark, frame, inMemory);
         assertEquals(written.rows(), fitted.rows());

@@ -199,8 +199,8 @@ class FitSampleJobTest {
         assertEquals(ja.get("whitening"), jb.get("whitening"));
         assertEquals(ja.get("crude"), jb.get("crude"));
 
-        // The in-memory learner on the rows in Spark's read order: row j has key j in both.
-        double[] x = collect(spark.read().parquet(input).select("x0", "x1"), 2);
+        // The in-memory learner on the rows in fit's read order: row j has key j in both.
+        double[] x = collect(FitInput.read(spark, input, InputFormat.PARQUET).select("x0", "x1"), 2);
         int n = x.length / 2;
         Learner.Result mem = Learner.fit(x, n, 2, null, base.learnerConfig(Double.NaN));
         ScoreModel saved = ScoreModelFormat.load(tmp.resolve("a"));

@@ -68,9 +68,9 @@ class FitScaleTest {
     void distributedCrudeEmRaisesTheLikelihoodOfAllRowsAndIsDeterministic() throws IOException {
         // A driver sample of about 1,500 rows: the EM over all 20,000 rows must then improve the fit.
         FitConfig base = quick(blobs(), tmp.resolve("none")).withAggregation(1500, 2).withCrudeIterations(0);
-        FitJob.Fitted sampleOnly = FitJob.fit(spark, spark.read().parquet(blobs()), base);
+        FitJob.Fitted sampleOnly = FitJob.fit(spark, FitInput.read(spark, blobs(), InputFormat.PARQUET), base);
         FitConfig em = base.withCrudeIterations(FitConfig.DEFAULT_CRUDE_ITERATIONS);
-        FitJob.Fitted refined = FitJob.fit(spark, spark.read().parquet(blobs()), em);
+        FitJob.Fitted refined = FitJob.fit(spark, FitInput.read(spark, blobs(), InputFormat.PARQUET), em);
         double before = allRowsMeanLogLik(sampleOnly);
         double after = allRowsMeanLogLik(refined);
         System.out.printf("FitScaleTest: crude mean log-likelihood of all rows: sample only %.6f, after %d "
