@@ -166,8 +166,9 @@ public final class MllibBench {
             SampleJob.Result s = new SampleJob(new SampleConfig(model.toString(), sampleN, samples.toString(),
                     io.scoremix.spark.OutputFormat.PARQUET, 0, seed, SampleConfig.DEFAULT_METHOD,
                     SampleConfig.DEFAULT_STEPS, true)).run(spark);
-            sampleLine = String.format(Locale.ROOT, "%nSampling %d points (sde_residual, %d steps, %d partitions, "
-                    + "Parquet): %.1f s.%n", sampleN, SampleConfig.DEFAULT_STEPS, s.partitions(), s.seconds());
+            sampleLine = String.format(Locale.ROOT, "%nSampling %d points (sde_residual, %s steps, %d partitions, "
+                    + "Parquet): %.1f s.%n", sampleN, io.scoremix.spark.SamplerSteps.name(SampleConfig.DEFAULT_STEPS),
+                    s.partitions(), s.seconds());
             System.err.print(sampleLine);
         }
 
