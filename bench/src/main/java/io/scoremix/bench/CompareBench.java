@@ -282,7 +282,7 @@ public final class CompareBench {
             }
             for (JsonNode r : root.path("rows")) {
                 ObjectNode row = (ObjectNode) r;
-                if (s.steps() != AUTO && !row.has("steps") && row.has("certified_tv_upper")) {
+                if (s.steps() != AUTO && !row.has("steps") && row.hasNonNull("certified_tv_upper")) {
                     row.put("steps", s.steps());
                 }
                 rows.add(row);

@@ -54,6 +54,11 @@ class CompareBenchStepsTest {
             }
         });
         assertEquals(Map.of("general-10d", 2048, "far-1d", 20_480), steps);
+        root.path("rows").forEach(r -> {
+            if (r.path("method").asText().equals("mllib")) {
+                assertTrue(r.path("steps").isMissingNode(), "a row without a sampler got steps: " + r);
+            }
+        });
         String md = Files.readString(out.resolve("compare.md"));
         assertTrue(md.contains("| instance | method | certified | steps |"), md);
         assertTrue(md.contains("| far-1d | default | 0.0160 +- 0.0000 | 20480 |"), md);
@@ -80,6 +85,8 @@ class CompareBenchStepsTest {
         if (steps != null) {
             row.put("steps", steps);
         }
+        // A mixture's row (no sampler): its certified bound is null, and it must get no steps.
+        root.withArray("rows").addObject().put("instance", instance).put("method", "mllib").putNull("certified_tv_upper");
         JSON.writeValue(dir.resolve("compare.json").toFile(), root);
     }
 }
