@@ -72,6 +72,20 @@ class ScoreMomentsTest {
         return worst;
     }
 
+    /** n draws of TWO (row-major n x 2) on the stream of the given seed. */
+    private static double[] draws(long seed, int n) {
+        double[] x = new double[n * 2];
+        TWO.sample(CounterRandom.of(seed), 1, 0, n, x);
+        return x;
+    }
+
+    /** The n two-dimensional rows of x in the plan's whitened coordinates. */
+    private static double[] whitened(LearningPlan plan, double[] x, int n) {
+        double[] z = new double[n * 2];
+        plan.whitening().apply(x, n, z);
+        return z;
+    }
+
     private static double rel(double a, double b) {
         return a == b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
     }
@@ -79,12 +93,10 @@ class ScoreMomentsTest {
     @Test
     void splittingTheRowsAndMergingEqualsOnePassForEveryMode() {
         int n = 6_000;
-        double[] x = new double[n * 2];
-        TWO.sample(CounterRandom.of(2), 1, 0, n, x);
+        double[] x = draws(2, n);
         for (LearnerConfig.Mode mode : LearnerConfig.Mode.values()) {
             LearningPlan plan = plan(mode, x, n);
-            double[] z = new double[n * 2];
-            plan.whitening().apply(x, n, z);
+            double[] z = whitened(plan, x, n);
             ScoreMoments one = plan.emptyMoments();
             plan.accumulate(z, null, n, 0, one);
             // Uneven parts, accumulated in reverse order and merged as a tree: ((p3 + p2) + (p1 + p0)).
@@ -108,12 +120,10 @@ class ScoreMomentsTest {
     @Test
     void perRowKeysGiveEachRowTheNoiseAndSplitOfItsKey() {
         int n = 3_000;
-        double[] x = new double[n * 2];
-        TWO.sample(CounterRandom.of(5), 1, 0, n, x);
+        double[] x = draws(5, n);
         for (LearnerConfig.Mode mode : LearnerConfig.Mode.values()) {
             LearningPlan plan = plan(mode, x, n);
-            double[] z = new double[n * 2];
-            plan.whitening().apply(x, n, z);
+            double[] z = whitened(plan, x, n);
             long first = 1_000_003L;
             ScoreMoments consecutive = plan.emptyMoments();
             plan.accumulate(z, null, n, first, consecutive, 0, 5);
@@ -147,11 +157,9 @@ class ScoreMomentsTest {
     @Test
     void integerWeightsEqualReplicatedRows() {
         int n = 2_000;
-        double[] x = new double[n * 2];
-        TWO.sample(CounterRandom.of(6), 1, 0, n, x);
+        double[] x = draws(6, n);
         LearningPlan plan = plan(LearnerConfig.Mode.DEFAULT, x, n);
-        double[] z = new double[n * 2];
-        plan.whitening().apply(x, n, z);
+        double[] z = whitened(plan, x, n);
         // Weight 2 on a row equals the same row (same key, hence same noise) added twice.
         double[] w = new double[n];
         java.util.Arrays.fill(w, 2.0);
