@@ -104,12 +104,15 @@ public final class LearnBench {
                 mode, fitSeconds, fit.crudeSeconds(), fit.momentsSeconds(), fit.solveSeconds(), plan.delta());
 
         // --steps auto (the default): the count `sample` would choose for this model, whatever the grid kind.
+        // One Monte Carlo of the crude mixture's curvature serves both the step choice and the curvature grid.
         String requestedSteps = CompareBench.stepsName(steps);
+        TimeGrid.CurvatureProfile profile = steps == CompareBench.AUTO || gridKind.equals("curvature")
+                ? TimeGrid.curvatureProfile(model.crude(), config.horizon(), plan.delta()) : null;
         if (steps == CompareBench.AUTO) {
-            steps = TimeGrid.autoSteps(model.crude(), config.horizon(), plan.delta()).steps();
+            steps = profile.autoSteps().steps();
         }
         TimeGrid grid = switch (gridKind) {
-            case "curvature" -> TimeGrid.curvature(model.crude(), config.horizon(), plan.delta(), steps);
+            case "curvature" -> profile.grid(steps);
             case "benton" -> TimeGrid.benton(config.horizon(), plan.delta(), steps);
             default -> throw new IllegalArgumentException("--grid must be curvature or benton, got " + gridKind);
         };

@@ -86,17 +86,6 @@ public final class ModelOnSpark {
     }
 
     /**
-     * Draws points {@code 0 .. n-1} of {@code stream} with the reverse sampler on the curvature grid of
-     * {@code steps} steps ({@link SamplerSteps#AUTO}: chosen from the crude mixture) from T to delta, in the
-     * data's coordinates.
-     *
-     * @return n x d points, row-major
-     */
-    public double[] sample(SparkSession spark, long seed, long stream, int n, SamplerConfig.Method method, int steps) {
-        return sample(spark, seed, stream, n, method, samplerSteps(steps).grid());
-    }
-
-    /**
      * Draws points {@code 0 .. n-1} of {@code stream} with the reverse sampler on {@code grid} (built once here,
      * its times shipped to the tasks), in the data's coordinates.
      *
