@@ -23,15 +23,18 @@ import java.io.Serializable;
  * accumulator per task, then merge. Serializable for Spark's in-flight shipping only (never a file
  * format); G travels packed.
  *
- * <p>Implementation notes. {@link #addBlock} is BLAS level 3: {@code G += Phi^T Phi} by dsyrk (or by
- * dgemm on column blocks of the triangle where the BLAS is the Java fallback, see GRAM_BY_GEMM) and
- * {@code B += Phi^T Y} by dgemm on the row-major blocks read as column-major transposes, weights applied
- * by scaling a copy of the rows by {@code sqrt(w)}. While rows are being added, G lives in a full p x p
- * work matrix of which dsyrk updates one triangle (row-major lower, i.e. column-major "U"); it is
- * packed only for a snapshot, a merge partner or serialization. The alternative, dsyrk into a scratch
- * then folding into packed storage after every block, reads and writes about 1.5 p^2 doubles per block
- * on top of the n p^2 flops: a measurable fraction for blocks of a few hundred rows, against twice
- * the memory while accumulating (p^2 instead of p^2/2 doubles; see {@link #workingDoubles}).
+ * <p>Implementation notes. Rows arrive feature-major ({@link #addColumns}: the p feature columns then the d
+ * target columns of a block, each column contiguous over the rows), and one BLAS level-3 call forms
+ * {@code A^T A} of the augmented block {@code A = [Phi Y]} (n x (p + d)): its leading p x p block is G and its
+ * last d rows hold {@code B^T}. That is dsyrk("U", "T") (or dgemm on column blocks of the triangle where the
+ * BLAS is the Java fallback, see GRAM_BY_GEMM). Feature-major blocks are what dsyrk reads fastest, and the
+ * features are computed fastest that way too (loops over rows); folding B into the same call replaces a thin
+ * p x d dgemm that ran at about 0.4 of DGEMM's rate (d x d extra entries, ignored). While rows are being
+ * added, the augmented matrix lives in a full (p + d) x (p + d) work array of which dsyrk updates one triangle
+ * (column-major "U" == row-major lower); G is packed only for a snapshot, a merge partner or serialization.
+ * Packing after every block would read and write about 1.5 p^2 doubles per block on top of the n p^2 flops,
+ * a measurable fraction for blocks of a few hundred rows; the price is twice the memory while accumulating
+ * (see {@link #workingDoubles}). {@link #addBlock} (row-major) transposes into a scratch and takes the same path.
  */
 public final class NormalEquations implements Serializable {
 
@@ -52,12 +55,11 @@ public final class NormalEquations implements Serializable {
     private long count;
     private double weight;
     private double sumSquares;
-    // Lazily allocated; exactly one of gFull / gPacked is non-null once data arrived.
-    private transient double[] gFull;   // p x p, row-major lower triangle valid (column-major "U")
-    private transient double[] gPacked; // packed p x p
-    private transient double[] b;       // p x d row-major
-    private transient double[] phiScaled; // scratch n x p for weighted blocks
-    private transient double[] yScaled;   // scratch n x d for weighted blocks
+    // Lazily allocated; once data arrived, either aug is the live representation, or gPacked and b are.
+    /** (p + d) x (p + d) row-major, lower triangle valid: G in rows 0..p-1, B^T in rows p.. (columns 0..p-1). */
+    private transient double[] aug;
+    private transient double[] gPacked; // packed p x p (after a merge into an empty accumulator, or deserialized)
+    private transient double[] b;       // p x d row-major, with gPacked
 
     /**
      * An empty accumulator.
@@ -69,7 +71,7 @@ public final class NormalEquations implements Serializable {
         if (p <= 0 || d <= 0) {
             throw new IllegalArgumentException("feature count p and output count d must be positive, got p = " + p + ", d = " + d);
         }
-        if ((long) p * p > Integer.MAX_VALUE - 8 || (long) p * d > Integer.MAX_VALUE - 8) {
+        if ((long) (p + d) * (p + d) > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("p = " + p + ", d = " + d + " is too large for one accumulator");
         }
         this.p = p;
@@ -95,11 +97,11 @@ public final class NormalEquations implements Serializable {
     }
 
     /**
-     * Doubles held by one accumulator of this shape while rows are being added (full G, B), excluding
-     * the weighted-block scratch of {@code n (p + d)} doubles. For memory budgets.
+     * Doubles held by one accumulator of this shape while rows are being added (the full augmented
+     * {@code (p + d) x (p + d)} matrix holding G and B), excluding the caller's feature block. For memory budgets.
      */
     public static long workingDoubles(int p, int d) {
-        return (long) p * p + (long) p * d;
+        return (long) (p + d) * (p + d);
     }
 
     /** Doubles shipped per non-empty accumulator (packed G, B and three scalars). */
@@ -129,11 +131,12 @@ public final class NormalEquations implements Serializable {
 
     /** Whether no row with positive weight was added. */
     public boolean isEmpty() {
-        return b == null;
+        return aug == null && gPacked == null;
     }
 
     /**
-     * Adds n rows. Non-finite features or targets are rejected (nothing of the block is added).
+     * Adds n rows given row-major. Non-finite features or targets are rejected (nothing of the block is added).
+     * Transposes into a feature-major scratch and calls {@link #addColumns}, the learner's path.
      *
      * @param phi n x p features, row-major; not modified
      * @param y   n x d targets, row-major; not modified
@@ -149,134 +152,186 @@ public final class NormalEquations implements Serializable {
         if (n == 0) {
             return this;
         }
-        // Weights, targets and their sum of squares in one pass, then the features: O(n (p + d)) next to n p^2.
-        double ss = 0;
-        double wsum = 0;
+        double[] a = new double[(p + d) * n];
         for (int j = 0; j < n; j++) {
-            double wj = 1.0;
-            if (w != null) {
-                wj = w[j];
+            for (int c = 0; c < p; c++) {
+                a[c * n + j] = phi[j * p + c];
+            }
+            for (int c = 0; c < d; c++) {
+                a[(p + c) * n + j] = y[j * d + c];
+            }
+        }
+        return addColumns(a, n, w, n);
+    }
+
+    /**
+     * Adds n rows given feature-major: entry j of column c is {@code a[c * ld + j]}, columns 0..p-1 the
+     * features and p..p+d-1 the targets. Non-finite features or targets, or a bad weight, are rejected before
+     * anything changes (nothing of the block is added, {@code a} is untouched).
+     *
+     * @param a  p + d columns of n rows with leading dimension ld; scaled in place by {@code sqrt(w)} when
+     *           weights are given (it is the caller's scratch), else not modified
+     * @param ld leading dimension, at least n
+     * @param w  n finite non-negative weights, or null for weight 1; not modified
+     * @throws IllegalArgumentException on a shape mismatch, a bad weight or a non-finite value, naming the row
+     *                                  and the feature or target
+     */
+    public NormalEquations addColumns(double[] a, int ld, double[] w, int n) {
+        int q = p + d;
+        if (n < 0 || ld < Math.max(1, n) || (n > 0 && a.length < (long) (q - 1) * ld + n) || (w != null && w.length < n)) {
+            throw new IllegalArgumentException("a feature-major block of " + n + " rows needs leading dimension ld >= n"
+                    + " and p + d = " + q + " columns: length (p + d - 1) ld + n" + (w == null ? "" : " and n weights")
+                    + "; got ld = " + ld + ", length " + a.length + (w == null ? "" : ", " + w.length + " weights"));
+        }
+        if (n == 0) {
+            return this;
+        }
+        double wsum = 0;
+        if (w == null) {
+            wsum = n;
+        } else {
+            for (int j = 0; j < n; j++) {
+                double wj = w[j];
                 if (!(wj >= 0) || !Double.isFinite(wj)) {
                     throw new IllegalArgumentException("row " + j + ": weight must be finite and non-negative, got " + wj);
                 }
+                wsum += wj;
             }
-            int yo = j * d;
-            double s = 0;
-            for (int c = 0; c < d; c++) {
-                double v = y[yo + c];
-                if (!Double.isFinite(v)) {
-                    throw new IllegalArgumentException("row " + j + ": target " + c + " is not finite (" + v + ")");
-                }
-                s += v * v;
-            }
-            ss += wj * s;
-            wsum += wj;
         }
-        requireFiniteFeatures(phi, n);
+        requireFinite(a, ld, n);
         count += n;
         if (!(wsum > 0)) {
             return this;
         }
-        double[] a = phi;
-        double[] t = y;
         if (w != null) {
-            if (phiScaled == null || phiScaled.length < n * p) {
-                phiScaled = new double[n * p];
-                yScaled = new double[n * d];
-            }
-            a = phiScaled;
-            t = yScaled;
+            double[] sw = new double[n];
             for (int j = 0; j < n; j++) {
-                double sw = Math.sqrt(w[j]);
-                int fo = j * p;
-                for (int c = 0; c < p; c++) {
-                    a[fo + c] = sw * phi[fo + c];
-                }
-                int yo = j * d;
-                for (int c = 0; c < d; c++) {
-                    t[yo + c] = sw * y[yo + c];
+                sw[j] = Math.sqrt(w[j]);
+            }
+            for (int c = 0; c < q; c++) {
+                int o = c * ld;
+                for (int j = 0; j < n; j++) {
+                    a[o + j] *= sw[j];
                 }
             }
         }
+        double ss = 0;
+        for (int c = p; c < q; c++) {
+            int o = c * ld;
+            for (int j = 0; j < n; j++) {
+                ss += a[o + j] * a[o + j];
+            }
+        }
         ensureFull();
-        BLAS blas = Blas.get();
-        updateGram(blas, GRAM_BY_GEMM, a, p, n, gFull);
-        // B row-major p x d == column-major d x p == B^T: B^T += Y^T Phi, Y column-major d x n.
-        blas.dgemm("N", "T", d, p, n, 1.0, t, d, a, p, 1.0, b, d);
+        updateGram(Blas.get(), GRAM_BY_GEMM, a, ld, q, n, aug);
         sumSquares += ss;
         weight += wsum;
         return this;
     }
 
     /**
-     * Throws naming the first non-finite feature of the n x p block. A branch per entry cost as much as a
-     * third of the dsyrk at p = 264 (JFR); instead, four independent sums of {@code v * 0} (0 for a
-     * finite v, NaN for NaN or an infinity) run at the adder's throughput, and only a failed block is
-     * searched entry by entry.
+     * Throws naming the first non-finite entry of the block. A branch per entry cost as much as a third of
+     * the dsyrk at p = 264 (JFR); instead, four independent sums of {@code v * 0} (0 for a finite v, NaN for
+     * NaN or an infinity) run at the adder's throughput, and only a failed block is searched entry by entry.
      */
-    private void requireFiniteFeatures(double[] phi, int n) {
-        int len = n * p;
+    private void requireFinite(double[] a, int ld, int n) {
+        int q = p + d;
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
-        int i = 0;
-        for (; i + 3 < len; i += 4) {
-            s0 += phi[i] * 0.0;
-            s1 += phi[i + 1] * 0.0;
-            s2 += phi[i + 2] * 0.0;
-            s3 += phi[i + 3] * 0.0;
-        }
-        for (; i < len; i++) {
-            s0 += phi[i] * 0.0;
+        for (int c = 0; c < q; c++) {
+            int j = c * ld;
+            int end = j + n;
+            for (; j + 3 < end; j += 4) {
+                s0 += a[j] * 0.0;
+                s1 += a[j + 1] * 0.0;
+                s2 += a[j + 2] * 0.0;
+                s3 += a[j + 3] * 0.0;
+            }
+            for (; j < end; j++) {
+                s0 += a[j] * 0.0;
+            }
         }
         if (s0 + s1 + s2 + s3 == 0) {
             return;
         }
         for (int j = 0; j < n; j++) {
-            for (int c = 0; c < p; c++) {
-                double v = phi[j * p + c];
+            for (int c = 0; c < q; c++) {
+                double v = a[c * ld + j];
                 if (!Double.isFinite(v)) {
-                    throw new IllegalArgumentException("row " + j + ": feature " + c + " is not finite (" + v + ")");
+                    throw new IllegalArgumentException("row " + j + ": " + (c < p ? "feature " + c : "target " + (c - p))
+                            + " is not finite (" + v + ")");
                 }
             }
         }
     }
 
     /**
-     * {@code G += Phi^T Phi} for n rows of p features (row-major), updating the row-major lower triangle
-     * of the p x p {@code g}; entries above the diagonal may be written and must be ignored.
+     * {@code C += A^T A} for the n x q feature-major block A (column c at {@code a[c * ld ..]}), updating the
+     * row-major lower triangle of the q x q {@code g}; entries above the diagonal may be written and must be
+     * ignored.
      */
-    static void updateGram(BLAS blas, boolean byGemm, double[] a, int p, int n, double[] g) {
-        // phi row-major n x p == column-major p x n (A): G += A A^T (column-major "U" == row-major lower).
+    static void updateGram(BLAS blas, boolean byGemm, double[] a, int ld, int q, int n, double[] g) {
+        // g row-major lower == column-major upper: C = A^T A with A column-major n x q.
         if (byGemm) {
-            // Column block J of the upper triangle, rows 0 .. j0 + nj: one dgemm each, n p^2 + n p GRAM_BLOCK
+            // Column block J of the upper triangle, rows 0 .. j0 + nj: one dgemm each, n q^2 + n q GRAM_BLOCK
             // flops in all; entries below the diagonal of the diagonal blocks are written and never read.
-            for (int j0 = 0; j0 < p; j0 += GRAM_BLOCK) {
-                int nj = Math.min(GRAM_BLOCK, p - j0);
-                blas.dgemm("N", "T", j0 + nj, nj, n, 1.0, a, 0, p, a, j0, p, 1.0, g, j0 * p, p);
+            for (int j0 = 0; j0 < q; j0 += GRAM_BLOCK) {
+                int nj = Math.min(GRAM_BLOCK, q - j0);
+                blas.dgemm("T", "N", j0 + nj, nj, n, 1.0, a, 0, ld, a, j0 * ld, ld, 1.0, g, j0 * q, q);
             }
         } else {
-            blas.dsyrk("U", "N", p, n, 1.0, a, p, 1.0, g, p);
+            blas.dsyrk("U", "T", q, n, 1.0, a, ld, 1.0, g, q);
         }
     }
 
-    /** Makes gFull the live representation, allocating on first use or unpacking after a merge/read. */
+    /** Makes aug the live representation, allocating on first use or unpacking after a merge/read. */
     private void ensureFull() {
-        if (gFull != null) {
+        if (aug != null) {
             return;
         }
-        gFull = new double[p * p];
+        int q = p + d;
+        aug = new double[q * q];
         if (gPacked != null) {
             int k = 0;
             for (int i = 0; i < p; i++) {
-                System.arraycopy(gPacked, k, gFull, i * p, i + 1);
+                System.arraycopy(gPacked, k, aug, i * q, i + 1);
                 k += i + 1;
             }
+            for (int a = 0; a < p; a++) {
+                for (int c = 0; c < d; c++) {
+                    aug[(p + c) * q + a] = b[a * d + c];
+                }
+            }
             gPacked = null;
-        } else {
-            b = new double[p * d];
+            b = null;
         }
+    }
+
+    /** G of the augmented work matrix, packed. */
+    private double[] packedGram(double[] full) {
+        int q = p + d;
+        double[] ap = new double[PackedSymmetric.size(p)];
+        int k = 0;
+        for (int i = 0; i < p; i++) {
+            System.arraycopy(full, i * q, ap, k, i + 1);
+            k += i + 1;
+        }
+        return ap;
+    }
+
+    /** B (p x d row-major) of the augmented work matrix. */
+    private double[] rhs(double[] full) {
+        int q = p + d;
+        double[] out = new double[p * d];
+        for (int c = 0; c < d; c++) {
+            int row = (p + c) * q;
+            for (int a = 0; a < p; a++) {
+                out[a * d + c] = full[row + a];
+            }
+        }
+        return out;
     }
 
     /**
@@ -297,41 +352,34 @@ public final class NormalEquations implements Serializable {
             return this;
         }
         if (isEmpty()) {
-            if (other.gFull != null) {
-                gFull = other.gFull.clone();
+            if (other.aug != null) {
+                aug = other.aug.clone();
             } else {
                 gPacked = other.gPacked.clone();
+                b = other.b.clone();
             }
-            b = other.b.clone();
-        } else {
-            if (gFull != null) {
-                addLower(gFull, other);
-            } else if (other.gPacked != null) {
-                addInto(gPacked, other.gPacked);
-            } else {
-                // Packed here, full there: add the other's lower triangle row by row.
-                double[] of = other.gFull;
-                int k = 0;
-                for (int i = 0; i < p; i++) {
-                    int ri = i * p;
-                    for (int j = 0; j <= i; j++) {
-                        gPacked[k++] += of[ri + j];
-                    }
-                }
-            }
+        } else if (aug != null) {
+            addAugmented(aug, other);
+        } else if (other.gPacked != null) {
+            addInto(gPacked, other.gPacked);
             addInto(b, other.b);
+        } else {
+            // Packed here, full there: add the other's G and B.
+            addInto(gPacked, packedGram(other.aug));
+            addInto(b, rhs(other.aug));
         }
         weight += other.weight;
         sumSquares += other.sumSquares;
         return this;
     }
 
-    /** Adds the other's G (either representation) into this work matrix's lower triangle (p x p). */
-    private void addLower(double[] full, NormalEquations other) {
-        if (other.gFull != null) {
-            double[] of = other.gFull;
-            for (int i = 0; i < p; i++) {
-                int ri = i * p;
+    /** Adds the other's G and B (either representation) into this augmented work matrix's lower triangle. */
+    private void addAugmented(double[] full, NormalEquations other) {
+        int q = p + d;
+        if (other.aug != null) {
+            double[] of = other.aug;
+            for (int i = 0; i < q; i++) {
+                int ri = i * q;
                 for (int j = 0; j <= i; j++) {
                     full[ri + j] += of[ri + j];
                 }
@@ -340,9 +388,15 @@ public final class NormalEquations implements Serializable {
             double[] op = other.gPacked;
             int k = 0;
             for (int i = 0; i < p; i++) {
-                int ri = i * p;
+                int ri = i * q;
                 for (int j = 0; j <= i; j++) {
                     full[ri + j] += op[k++];
+                }
+            }
+            for (int c = 0; c < d; c++) {
+                int row = (p + c) * q;
+                for (int a = 0; a < p; a++) {
+                    full[row + a] += other.b[a * d + c];
                 }
             }
         }
@@ -361,27 +415,18 @@ public final class NormalEquations implements Serializable {
         if (isEmpty()) {
             return new Snapshot(p, d, count, 0, 0, new double[PackedSymmetric.size(p)], new double[p * d]);
         }
-        double[] ap;
-        if (gFull != null) {
-            ap = new double[PackedSymmetric.size(p)];
-            PackedSymmetric.pack(gFull, p, ap);
-        } else {
-            ap = gPacked.clone();
+        if (aug != null) {
+            return new Snapshot(p, d, count, weight, sumSquares, packedGram(aug), rhs(aug));
         }
-        return new Snapshot(p, d, count, weight, sumSquares, ap, b.clone());
+        return new Snapshot(p, d, count, weight, sumSquares, gPacked.clone(), b.clone());
     }
 
     private void writeObject(ObjectOutputStream out) throws IOException {
         out.defaultWriteObject();
         out.writeBoolean(!isEmpty());
         if (!isEmpty()) {
-            double[] ap = gPacked;
-            if (gFull != null) {
-                ap = new double[PackedSymmetric.size(p)];
-                PackedSymmetric.pack(gFull, p, ap);
-            }
-            writeDoubles(out, ap);
-            writeDoubles(out, b);
+            writeDoubles(out, aug != null ? packedGram(aug) : gPacked);
+            writeDoubles(out, aug != null ? rhs(aug) : b);
         }
     }
 

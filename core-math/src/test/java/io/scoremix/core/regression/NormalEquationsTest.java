@@ -108,7 +108,8 @@ class NormalEquationsTest {
 
     /**
      * Both Gram kernels (dsyrk, and dgemm on 128-wide column blocks) on p = 150, so that a full and a
-     * partial block run, against the naive loop; both BLAS implementations.
+     * partial block run, against the naive loop; both BLAS implementations; the feature-major block with a
+     * leading dimension above n, whose padding must not be read.
      */
     @Test
     void bothGramKernelsEqualTheNaiveLoop() {
@@ -126,12 +127,20 @@ class NormalEquationsTest {
         }
         double[] refLower = new double[PackedSymmetric.size(p)];
         PackedSymmetric.pack(ref, p, refLower);
+        int ld = n + 3;
+        double[] a = new double[p * ld];
+        java.util.Arrays.fill(a, Double.NaN);
+        for (int j = 0; j < n; j++) {
+            for (int r = 0; r < p; r++) {
+                a[r * ld + j] = phi[j * p + r];
+            }
+        }
         for (dev.ludovic.netlib.blas.BLAS blas : new dev.ludovic.netlib.blas.BLAS[] {
                 io.scoremix.core.linalg.Blas.get(), dev.ludovic.netlib.blas.JavaBLAS.getInstance()}) {
             for (boolean byGemm : new boolean[] {false, true}) {
                 double[] g = new double[p * p];
-                NormalEquations.updateGram(blas, byGemm, phi, p, n, g);
-                NormalEquations.updateGram(blas, byGemm, phi, p, n, g);  // accumulates
+                NormalEquations.updateGram(blas, byGemm, a, ld, p, n, g);
+                NormalEquations.updateGram(blas, byGemm, a, ld, p, n, g);  // accumulates
                 double[] lower = new double[PackedSymmetric.size(p)];
                 PackedSymmetric.pack(g, p, lower);
                 for (int i = 0; i < lower.length; i++) {
@@ -311,6 +320,52 @@ class NormalEquationsTest {
         w[3] = -1;
         assertThrows(IllegalArgumentException.class, () -> new NormalEquations(4, 2).addBlock(phi, y, w, n));
         assertThrows(IllegalArgumentException.class, () -> s.gram(5));
+    }
+
+    /**
+     * The learner's entry: a feature-major block with padding rows (ld > n, filled with NaN that must not be
+     * read) and weights equals the row-major block; the columns are scaled by sqrt(w) in place. A block with a
+     * non-finite target is refused naming its row and target, and leaves the sums and the block untouched.
+     */
+    @Test
+    void featureMajorBlocksEqualRowMajorAndFailWhole() {
+        SplittableRandom rnd = new SplittableRandom(38);
+        int n = 25;
+        int p = 6;
+        int d = 3;
+        int ld = 32;
+        double[] phi = gaussians(rnd, n * p);
+        double[] y = gaussians(rnd, n * d);
+        double[] w = new double[n];
+        for (int j = 0; j < n; j++) {
+            w[j] = 2 * rnd.nextDouble();
+        }
+        w[4] = 0;
+        double[] a = new double[(p + d) * ld];
+        Arrays.fill(a, Double.NaN);
+        for (int j = 0; j < n; j++) {
+            for (int c = 0; c < p; c++) {
+                a[c * ld + j] = phi[j * p + c];
+            }
+            for (int c = 0; c < d; c++) {
+                a[(p + c) * ld + j] = y[j * d + c];
+            }
+        }
+        double[] bad = a.clone();
+        bad[(p + 1) * ld + 5] = Double.POSITIVE_INFINITY;
+        double[] badCopy = bad.clone();
+        NormalEquations.Snapshot rowMajor = new NormalEquations(p, d).addBlock(phi, y, w, n).snapshot();
+        NormalEquations ne = new NormalEquations(p, d).addColumns(a, ld, w, n);
+        assertSame(rowMajor, ne.snapshot(), REL, "feature-major");
+        assertEquals(phi[3 * p + 2] * Math.sqrt(w[3]), a[2 * ld + 3], 0.0, "scaled in place");
+        assertTrue(Double.isNaN(a[ld - 1]), "padding untouched");
+        NormalEquations.Snapshot before = ne.snapshot();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ne.addColumns(bad, ld, w, n));
+        assertTrue(e.getMessage().contains("row 5: target 1"), e.getMessage());
+        assertSame(before, ne.snapshot(), 0.0, "nothing added by the failed block");
+        assertEquals(before.count(), ne.count());
+        assertArrayEquals(badCopy, bad, 0.0, "failed block not scaled");
+        assertThrows(IllegalArgumentException.class, () -> ne.addColumns(a, n - 1, w, n), "ld < n");
     }
 
     /** Serialized size, for the zero-value check. */
