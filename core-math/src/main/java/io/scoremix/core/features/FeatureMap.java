@@ -49,6 +49,24 @@ public interface FeatureMap {
     }
 
     /**
+     * {@link #evaluate(double[], int, double[], double[])} written feature-major: feature a of point j at
+     * {@code out[a * ld + j]} (a column-major n x p block with leading dimension ld); entries
+     * {@code out[a * ld + j]} for j >= n are not touched. The values are bit-for-bit those of
+     * {@code evaluate}. The default evaluates row-major runs of rows into a scratch and transposes them;
+     * the monomial and soft-gated families evaluate column by column.
+     *
+     * @param z              n x d points, row-major; not modified
+     * @param gatePosteriors n x k posteriors of {@link #gates()}, ROW-MAJOR (as Cells/GaussianMixture.groupScores
+     *                       give them), or null to compute them; not modified
+     * @param out            receives the p x ld block (at least {@code (p - 1) * ld + n} entries); modified
+     * @param ld             leading dimension, at least n
+     * @throws IllegalArgumentException if ld < n
+     */
+    default void evaluateColumns(double[] z, int n, double[] gatePosteriors, double[] out, int ld) {
+        FeatureColumns.evaluate(this, z, n, gatePosteriors, out, ld);
+    }
+
+    /**
      * The divergence of the vector field {@code f(z) = beta^T phi(z)} (a map R^d -> R^d), i.e.
      * {@code sum_r sum_a beta[a][r] d phi_a / d z_r}, of n points; used by the probability-flow ODE's
      * change of variables.

@@ -28,6 +28,8 @@ final class HermiteBasis {
     final int[] prefix;
     /** Full multi-indices, term-major (size x m), for derivatives. */
     final int[] exponents;
+    /** Whether a term is the parent of another (and must be kept while later terms are formed). */
+    final boolean[] isParent;
 
     HermiteBasis(int m, int degree) {
         if (m < 1) {
@@ -73,6 +75,10 @@ final class HermiteBasis {
             a[last] = 0;
             parent[t] = index.get(java.util.Arrays.toString(a));
         }
+        isParent = new boolean[size];
+        for (int t = 1; t < size; t++) {
+            isParent[parent[t]] = true;
+        }
     }
 
     /** Multi-indices of total degree exactly {@code remaining} over coordinates {@code from..m-1}, lexicographic. */
@@ -117,6 +123,85 @@ final class HermiteBasis {
         out[off] = 1.0;
         for (int t = 1; t < size; t++) {
             out[off + t] = out[off + parent[t]] * table[coord[t] * w + power[t]];
+        }
+    }
+
+    /**
+     * Column scratch for {@link #termColumns}: the univariate table of a run of points as one column per
+     * (variable, power), and a column for every term that is the parent of another.
+     */
+    final class Columns {
+        /** {@code table[r * (l + 1) + j][i] = He_j(u_r)} of point i; the caller fills {@link #input}. */
+        final double[][] table;
+        /** Term columns in use: a parent's own column, or the table column a one-factor term equals. */
+        final double[][] values;
+        /** The column of the term being handed on when it is nobody's parent. */
+        final double[] leaf;
+
+        Columns(int rows) {
+            int w = degree + 1;
+            double[] ones = new double[rows];
+            java.util.Arrays.fill(ones, 1.0);
+            table = new double[m * w][];
+            for (int r = 0; r < m; r++) {
+                table[r * w] = ones;
+                for (int j = 1; j < w; j++) {
+                    table[r * w + j] = new double[rows];
+                }
+            }
+            values = new double[size][];
+            values[0] = ones;
+            for (int t = 1; t < size; t++) {
+                if (parent[t] == 0) {
+                    // 1.0 * x == x exactly: a one-factor term is its table column.
+                    values[t] = table[coord[t] * w + power[t]];
+                } else if (isParent[t]) {
+                    values[t] = new double[rows];
+                }
+            }
+            leaf = new double[rows];
+        }
+
+        /** The column to fill with the variable u_r of the run's points (when the degree is at least 1). */
+        double[] input(int r) {
+            return table[r * (degree + 1) + 1];
+        }
+    }
+
+    /**
+     * Terms of a run of points column by column, the same operations per point as {@link #univariate}
+     * and {@link #terms} (so bit-for-bit equal): the univariate powers by the recursion over columns, then
+     * term t as its parent's column times one univariate column, handed to {@code sink} in term order.
+     *
+     * @param cols scratch made for at least {@code rows} rows, with the inputs u_r filled in; modified
+     */
+    void termColumns(Columns cols, int rows, FeatureColumns.Sink sink) {
+        int w = degree + 1;
+        double[][] table = cols.table;
+        for (int r = 0; r < m && degree >= 2; r++) {
+            // He_{j+1} = u He_j - j He_{j-1}, over the run.
+            double[] x = table[r * w + 1];
+            for (int j = 1; j < degree; j++) {
+                double[] h0 = table[r * w + j - 1];
+                double[] h1 = table[r * w + j];
+                double[] h2 = table[r * w + j + 1];
+                double jj = j;
+                for (int i = 0; i < rows; i++) {
+                    h2[i] = x[i] * h1[i] - jj * h0[i];
+                }
+            }
+        }
+        double[][] values = cols.values;
+        sink.column(0, values[0]);
+        for (int t = 1; t < size; t++) {
+            double[] v = values[t];
+            if (parent[t] != 0) {
+                if (v == null) {
+                    v = cols.leaf;
+                }
+                FeatureColumns.product(values[parent[t]], table[coord[t] * w + power[t]], v, rows);
+            }
+            sink.column(t, v);
         }
     }
 

@@ -31,8 +31,6 @@ final class MonomialFeatures implements FeatureMap {
             invScale[r] = 1.0 / scale[r];
         }
         this.scale = scale.clone();
-        for (int r = 0; r < d; r++) {
-        }
         this.basis = new HermiteBasis(d, degree);
     }
 
@@ -71,6 +69,31 @@ final class MonomialFeatures implements FeatureMap {
             basis.univariate(u, 0, table);
             basis.terms(table, out, j * p);
         }
+    }
+
+    /** Column-wise: each coordinate standardised into a column, then the Hermite terms over columns. */
+    @Override
+    public void evaluateColumns(double[] z, int n, double[] gatePosteriors, double[] out, int ld) {
+        FeatureColumns.evaluate(this, z, n, null, out, ld);
+    }
+
+    /** The column source of {@link FeatureColumns#source}, with scratch for runs of up to {@code rows} rows. */
+    FeatureColumns.Source columnSource(int rows) {
+        HermiteBasis.Columns cols = basis.new Columns(rows);
+        return (z, post, start, m, sink) -> {
+            if (basis.degree >= 1) {
+                for (int r = 0; r < d; r++) {
+                    // Same operations as standardise(..): (z - center) * (1 / scale).
+                    double[] u = cols.input(r);
+                    double c = center[r];
+                    double s = invScale[r];
+                    for (int j = 0, o = start * d + r; j < m; j++, o += d) {
+                        u[j] = (z[o] - c) * s;
+                    }
+                }
+            }
+            basis.termColumns(cols, m, sink);
+        };
     }
 
     @Override

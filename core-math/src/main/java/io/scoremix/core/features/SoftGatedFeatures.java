@@ -146,6 +146,44 @@ final class SoftGatedFeatures implements FeatureMap {
         }
     }
 
+    /**
+     * Column-wise: column {@code a * k + i} is base column a times posterior column i, the base columns from
+     * the base map's column source over runs of rows and the posteriors transposed once per run.
+     */
+    @Override
+    public void evaluateColumns(double[] z, int n, double[] gatePosteriors, double[] out, int ld) {
+        FeatureColumns.checkLeading(n, ld);
+        if (n == 0) {
+            return;
+        }
+        double[] post = gatePosteriors;
+        if (post == null) {
+            post = new double[n * k];
+            gates.posteriors(z, n, post);
+        }
+        int rows = Math.min(n, FeatureColumns.ROWS);
+        FeatureColumns.Source source = FeatureColumns.source(base, rows);
+        double[][] postColumns = new double[k][rows];
+        double[] product = new double[rows];
+        for (int start = 0; start < n; start += rows) {
+            int m = Math.min(rows, n - start);
+            // m x k row-major -> k columns of m.
+            for (int i = 0; i < k; i++) {
+                double[] pc = postColumns[i];
+                for (int j = 0, o = start * k + i; j < m; j++, o += k) {
+                    pc[j] = post[o];
+                }
+            }
+            int at = start;
+            source.columns(z, null, start, m, (a, f) -> {
+                for (int i = 0; i < k; i++) {
+                    FeatureColumns.product(f, postColumns[i], product, m);
+                    System.arraycopy(product, 0, out, (a * k + i) * ld + at, m);
+                }
+            });
+        }
+    }
+
     @Override
     public void divergence(double[] z, int n, double[] beta, int rows, double[] out) {
         int pb = base.size();
