@@ -23,6 +23,9 @@ public final class CounterRandom {
     private static final int W1 = 0xBB67AE85;
     private static final double TWO_PI = 2.0 * Math.PI;
     private static final double INV_2_53 = 0x1.0p-53;
+    private static final long WORD = 0xFFFFFFFFL;
+    private static final long M0_UNSIGNED = M0 & WORD;
+    private static final long M1_UNSIGNED = M1 & WORD;
 
     private final long seed;
 
@@ -71,23 +74,27 @@ public final class CounterRandom {
 
     /**
      * Fills {@code out[off .. off+len)} with uniforms in (0, 1]: the uniforms with counters
-     * {@code counter .. counter+len-1} of {@code stream}.
+     * {@code counter .. counter+len-1} of {@code stream}. Counters wrap around modulo 2^64.
+     *
+     * @param out receives the uniforms in {@code [off, off+len)}; nothing else is written
      */
     public void fillUniform(long stream, long counter, double[] out, int off, int len) {
-        int[] words = new int[4];
-        long block = Long.MIN_VALUE;
-        long u0 = 0;
-        long u1 = 0;
-        for (int i = 0; i < len; i++) {
-            long c = counter + i;
-            long b = c >>> 1;
-            if (b != block) {
-                block = b;
-                philox(b, stream, words);
-                u0 = ((words[0] & 0xFFFFFFFFL) << 32 | (words[1] & 0xFFFFFFFFL)) >>> 11;
-                u1 = ((words[2] & 0xFFFFFFFFL) << 32 | (words[3] & 0xFFFFFFFFL)) >>> 11;
-            }
-            out[off + i] = ((c & 1L) == 0 ? u0 + 1 : u1 + 1) * INV_2_53;
+        if (len <= 0) {
+            return;
+        }
+        int i = 0;
+        long c = counter;
+        if ((c & 1L) != 0) {
+            out[off] = drawAt(stream, c, false);
+            i = 1;
+            c++;
+        }
+        int blocks = (len - i) >>> 1;
+        uniformBlocks(stream, c, out, off + i, blocks);
+        i += 2 * blocks;
+        c += 2L * blocks;
+        if (i < len) {
+            out[off + i] = drawAt(stream, c, false);
         }
     }
 
@@ -100,26 +107,37 @@ public final class CounterRandom {
 
     /**
      * Fills {@code out[off .. off+len)} with standard Gaussians: those with counters
-     * {@code counter .. counter+len-1} of {@code stream}. Allocates one 4-word scratch array per call.
+     * {@code counter .. counter+len-1} of {@code stream}. Counters wrap around modulo 2^64.
+     *
+     * @param out receives the Gaussians in {@code [off, off+len)}; nothing else is written
      */
     public void fillGaussian(long stream, long counter, double[] out, int off, int len) {
-        int[] words = new int[4];
-        long block = Long.MIN_VALUE;
-        double radius = 0;
-        double angle = 0;
-        for (int i = 0; i < len; i++) {
-            long c = counter + i;
-            long b = c >>> 1;
-            if (b != block) {
-                block = b;
-                philox(b, stream, words);
-                long a = ((words[0] & 0xFFFFFFFFL) << 32 | (words[1] & 0xFFFFFFFFL)) >>> 11;
-                long e = ((words[2] & 0xFFFFFFFFL) << 32 | (words[3] & 0xFFFFFFFFL)) >>> 11;
-                // Box-Muller: u1 in (0, 1] keeps the logarithm finite.
-                radius = Math.sqrt(-2.0 * Math.log((a + 1) * INV_2_53));
-                angle = TWO_PI * (e * INV_2_53);
-            }
-            out[off + i] = (c & 1L) == 0 ? radius * Math.cos(angle) : radius * Math.sin(angle);
+        if (len <= 0) {
+            return;
+        }
+        int i = 0;
+        long c = counter;
+        if ((c & 1L) != 0) {
+            out[off] = drawAt(stream, c, true);
+            i = 1;
+            c++;
+        }
+        // Whole blocks: their two uniforms are written in place, then replaced by the cosine and sine
+        // branches. Two passes, because a loop free of the Math calls lets the Philox rounds of
+        // neighbouring blocks overlap.
+        int blocks = (len - i) >>> 1;
+        int start = off + i;
+        uniformBlocks(stream, c, out, start, blocks);
+        for (int j = start, end = start + 2 * blocks; j < end; j += 2) {
+            double radius = boxMullerRadius(out[j]);
+            double angle = boxMullerAngle(out[j + 1]);
+            out[j] = radius * Math.cos(angle);
+            out[j + 1] = radius * Math.sin(angle);
+        }
+        i += 2 * blocks;
+        c += 2L * blocks;
+        if (i < len) {
+            out[off + i] = drawAt(stream, c, true);
         }
     }
 
@@ -128,6 +146,107 @@ public final class CounterRandom {
         double[] one = new double[1];
         fillGaussian(stream, counter, one, 0, 1);
         return one[0];
+    }
+
+    // Box-Muller from the block's uniforms u1, u2 in (0, 1]: u1 > 0 keeps the logarithm finite, and
+    // u2 - 2^-53 (exact: both are multiples of 2^-53 in [0, 1]) puts the angle in [0, 2 pi).
+    private static double boxMullerRadius(double u1) {
+        return Math.sqrt(-2.0 * Math.log(u1));
+    }
+
+    private static double boxMullerAngle(double u2) {
+        return TWO_PI * (u2 - INV_2_53);
+    }
+
+    /**
+     * Writes the two uniforms of each of {@code blocks} consecutive blocks, the first holding the even
+     * counter {@code counter}, to {@code out[from .. from + 2*blocks)}. Blocks are computed two at a
+     * time with their Philox rounds interleaved, which roughly halves the time of a lone block's chain
+     * of dependent multiplications; an odd last block is paired with itself.
+     */
+    private void uniformBlocks(long stream, long counter, double[] out, int from, int blocks) {
+        int s0 = (int) stream;
+        int s1 = (int) (stream >>> 32);
+        int seed0 = (int) seed;
+        int seed1 = (int) (seed >>> 32);
+        for (int n = 0; n < blocks; n += 2) {
+            long c = counter + 2L * n;
+            boolean pair = n + 1 < blocks;
+            // Block index = counter >>> 1, taken after the counter wraps so that the blocks wrap with it.
+            long bx = c >>> 1;
+            long by = (pair ? c + 2 : c) >>> 1;
+            int x0 = (int) bx;
+            int x1 = (int) (bx >>> 32);
+            int x2 = s0;
+            int x3 = s1;
+            int y0 = (int) by;
+            int y1 = (int) (by >>> 32);
+            int y2 = s0;
+            int y3 = s1;
+            int k0 = seed0;
+            int k1 = seed1;
+            // The rounds of philox4x32, on two counters at once.
+            for (int round = 0; round < 10; round++) {
+                long px = M0_UNSIGNED * (x0 & WORD);
+                long qx = M1_UNSIGNED * (x2 & WORD);
+                long py = M0_UNSIGNED * (y0 & WORD);
+                long qy = M1_UNSIGNED * (y2 & WORD);
+                x0 = (int) (qx >>> 32) ^ x1 ^ k0;
+                x2 = (int) (px >>> 32) ^ x3 ^ k1;
+                x1 = (int) qx;
+                x3 = (int) px;
+                y0 = (int) (qy >>> 32) ^ y1 ^ k0;
+                y2 = (int) (py >>> 32) ^ y3 ^ k1;
+                y1 = (int) qy;
+                y3 = (int) py;
+                k0 += W0;
+                k1 += W1;
+            }
+            int j = from + 2 * n;
+            out[j] = uniform53(x0, x1);
+            out[j + 1] = uniform53(x2, x3);
+            if (pair) {
+                out[j + 2] = uniform53(y0, y1);
+                out[j + 3] = uniform53(y2, y3);
+            }
+        }
+    }
+
+    /**
+     * The uniform, or Gaussian if {@code gaussian}, with counter {@code c}, its block computed alone: for
+     * the ends of a range, where only one of the block's two draws is wanted.
+     */
+    private double drawAt(long stream, long c, boolean gaussian) {
+        long block = c >>> 1;
+        int x0 = (int) block;
+        int x1 = (int) (block >>> 32);
+        int x2 = (int) stream;
+        int x3 = (int) (stream >>> 32);
+        int k0 = (int) seed;
+        int k1 = (int) (seed >>> 32);
+        for (int round = 0; round < 10; round++) {
+            long px = M0_UNSIGNED * (x0 & WORD);
+            long qx = M1_UNSIGNED * (x2 & WORD);
+            x0 = (int) (qx >>> 32) ^ x1 ^ k0;
+            x2 = (int) (px >>> 32) ^ x3 ^ k1;
+            x1 = (int) qx;
+            x3 = (int) px;
+            k0 += W0;
+            k1 += W1;
+        }
+        boolean even = (c & 1L) == 0;
+        if (!gaussian) {
+            return even ? uniform53(x0, x1) : uniform53(x2, x3);
+        }
+        double radius = boxMullerRadius(uniform53(x0, x1));
+        double angle = boxMullerAngle(uniform53(x2, x3));
+        return even ? radius * Math.cos(angle) : radius * Math.sin(angle);
+    }
+
+    // The top 53 bits of the 64-bit word (hi, lo), plus one, times 2^-53: a uniform in (0, 1].
+    private static double uniform53(int hi, int lo) {
+        long bits = ((hi & WORD) << 32 | (lo & WORD)) >>> 11;
+        return (bits + 1) * INV_2_53;
     }
 
     /**
@@ -147,10 +266,5 @@ public final class CounterRandom {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
-    }
-
-    private void philox(long block, long stream, int[] words) {
-        philox4x32((int) block, (int) (block >>> 32), (int) stream, (int) (stream >>> 32),
-                (int) seed, (int) (seed >>> 32), words);
     }
 }
