@@ -3,7 +3,9 @@ package io.scoremix.core.features;
 /**
  * A feature map {@code phi: R^d -> R^p} evaluated on blocks of points (flat, row-major), with features
  * ordered by degree so that the features of degree {@code <= l} are the leading {@link #prefixSize(int)}
- * entries: a lower-degree fit is a prefix of a higher-degree one (ALGORITHM.md section 4.4).
+ * entries: a lower-degree fit is a prefix of a higher-degree one (ALGORITHM.md section 4.4). The features
+ * come point-major ({@link #evaluate(double[], int, double[])}) or feature-major
+ * ({@link #evaluateColumns}, the layout of the normal equations' Gram update), with equal values.
  * Implementations are immutable and thread-safe; scratch space is allocated per call, never per row.
  */
 public interface FeatureMap {
