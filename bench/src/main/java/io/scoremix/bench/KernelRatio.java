@@ -1,5 +1,6 @@
 package io.scoremix.bench;
 
+import io.scoremix.core.features.FeatureMap;
 import io.scoremix.core.linalg.Blas;
 import io.scoremix.core.mixture.CrudeMixture;
 import io.scoremix.core.mixture.CrudeMixtureConfig;
@@ -21,15 +22,18 @@ import java.util.Locale;
 /**
  * {@code bench/run kernel-ratio [--degree 2] [--rounds 15] [--kernel accumulate|sampler] [--blas native|java]
  * [--mode default|paper] [--dim 10]}: GFLOP/s of the learner's real accumulation
- * path ({@link LearningPlan#accumulate}), of {@link NormalEquations#addBlock} alone and of a plain DGEMM
- * of the same p, timed in rounds that interleave the three kernels, in the calling thread's CPU time.
+ * path ({@link LearningPlan#accumulate}: noise, the crude mixture's evaluation, features, dsyrk), of the
+ * issue's "features plus dsyrk into NormalEquations" on one block, of {@link NormalEquations#addColumns}
+ * alone and of a plain DGEMM of the same p, timed in rounds that interleave the four kernels, in the calling
+ * thread's CPU time.
  *
  * <p>Why not only JMH: on a shared 2-core machine (load 5-15 while other builds run) JMH's wall-clock
  * runs of one kernel after the other see different loads, so their ratio moves by a factor of two.
  * With OpenBLAS single-threaded ({@code OPENBLAS_NUM_THREADS=1}, what one Spark task per core should
  * use) every kernel runs in the calling thread, so its CPU time excludes preemption, and interleaving
  * gives every kernel the same cache pressure from the neighbours. The median over rounds is reported.
- * Flop counts as in {@link AccumulateBenchmark}: accumulate and addBlock {@code n (p (p + 1) + 2 p d)},
+ * Flop counts as in {@link AccumulateBenchmark}: accumulate, features + addColumns and addColumns
+ * {@code n (p (p + 1) + 2 p d)},
  * dgemm {@code 2 n p^2}; for accumulate, n is the number of rows that reached the normal equations
  * (in paper mode rows outside their cell's gate are not regressed), read from the accumulators.
  */
@@ -83,53 +87,107 @@ public final class KernelRatio {
             }
         }
         int n = AccumulateBenchmark.GEMM_ROWS;
+        FeatureKernel fk = FeatureKernel.of(plan, n);
+        double[] block = new double[n * (p + d)];
+        CounterRandom.of(5).fillGaussian(1, 0, block, 0, block.length);
         double[] phi = new double[n * p];
-        double[] y = new double[n * d];
         CounterRandom.of(5).fillGaussian(1, 0, phi, 0, phi.length);
-        CounterRandom.of(5).fillGaussian(2, 0, y, 0, y.length);
         double[] c = new double[p * p];
         NormalEquations acc = new NormalEquations(p, d);
+        NormalEquations featureAcc = new NormalEquations(p, d);
         double accFlops = (double) regressed * ((double) p * (p + 1) + 2.0 * p * d);
         double blockFlops = (double) n * ((double) p * (p + 1) + 2.0 * p * d);
         double gemmFlops = 2.0 * n * p * p;
         int reps = (int) Math.max(1, Math.round(accFlops / gemmFlops / 2));
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         double[] gAcc = new double[rounds];
+        double[] gFeat = new double[rounds];
         double[] gBlock = new double[rounds];
         double[] gGemm = new double[rounds];
         System.out.printf(Locale.ROOT, "BLAS %s, Gram kernel %s, mode %s, p = %d, d = %d, %d rows x %d levels per "
-                + "accumulate (%d row-levels regressed, up to %d cells per level), %d-row blocks for addBlock and "
-                + "dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(), mode, p, d, rows, levels,
-                regressed, cells, n, reps);
+                + "accumulate (%d row-levels regressed, up to %d cells per level), %d-row blocks for features + "
+                + "addColumns, addColumns and dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(),
+                mode, p, d, rows, levels, regressed, cells, n, reps);
         for (int r = -2; r < rounds; r++) {
             long t0 = mx.getCurrentThreadCpuTime();
             ScoreMoments m = plan.emptyMoments();
             plan.accumulate(z, null, rows, 0, m);
             long t1 = mx.getCurrentThreadCpuTime();
             for (int q = 0; q < reps; q++) {
-                acc.addBlock(phi, y, null, n);
+                fk.add(featureAcc);
             }
             long t2 = mx.getCurrentThreadCpuTime();
             for (int q = 0; q < reps; q++) {
-                Blas.get().dgemm("N", "T", p, p, n, 1.0, phi, p, phi, p, 1.0, c, p);
+                acc.addColumns(block, n, null, n);
             }
             long t3 = mx.getCurrentThreadCpuTime();
+            for (int q = 0; q < reps; q++) {
+                Blas.get().dgemm("N", "T", p, p, n, 1.0, phi, p, phi, p, 1.0, c, p);
+            }
+            long t4 = mx.getCurrentThreadCpuTime();
             if (r >= 0) {
                 gAcc[r] = accFlops / (t1 - t0);
-                gBlock[r] = blockFlops * reps / (t2 - t1);
-                gGemm[r] = gemmFlops * reps / (t3 - t2);
+                gFeat[r] = blockFlops * reps / (t2 - t1);
+                gBlock[r] = blockFlops * reps / (t3 - t2);
+                gGemm[r] = gemmFlops * reps / (t4 - t3);
             }
         }
         double[] ra = new double[rounds];
+        double[] rf = new double[rounds];
         double[] rb = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             ra[r] = gAcc[r] / gGemm[r];
+            rf[r] = gFeat[r] / gGemm[r];
             rb[r] = gBlock[r] / gGemm[r];
         }
-        System.out.printf(Locale.ROOT, "median over %d rounds (CPU time): accumulate %.2f GFLOP/s, addBlock %.2f GFLOP/s, "
-                + "dgemm %.2f GFLOP/s; accumulate/dgemm %.2f (quartiles %.2f-%.2f), addBlock/dgemm %.2f (%.2f-%.2f)%n",
-                rounds, median(gAcc), median(gBlock), median(gGemm), median(ra), quantile(ra, 0.25), quantile(ra, 0.75),
-                median(rb), quantile(rb, 0.25), quantile(rb, 0.75));
+        System.out.printf(Locale.ROOT, "median over %d rounds (CPU time): accumulate %.2f GFLOP/s, features + addColumns "
+                + "%.2f, addColumns %.2f, dgemm %.2f; / dgemm: accumulate %.2f (quartiles %.2f-%.2f), features + "
+                + "addColumns %.2f (%.2f-%.2f), addColumns %.2f (%.2f-%.2f)%n", rounds, median(gAcc), median(gFeat),
+                median(gBlock), median(gGemm), median(ra), quantile(ra, 0.25), quantile(ra, 0.75), median(rf),
+                quantile(rf, 0.25), quantile(rf, 0.75), median(rb), quantile(rb, 0.25), quantile(rb, 0.75));
+    }
+
+    /**
+     * The issue's "features plus dsyrk into NormalEquations" on one block: a cell's feature map of the
+     * plan's second level evaluated feature-major on n noised rows, the targets appended as columns, and
+     * {@link NormalEquations#addColumns}. For soft gates the gate posteriors are given, as the learner
+     * passes those of its one mixture evaluation; noise and that evaluation are outside (they are in
+     * accumulate).
+     */
+    private record FeatureKernel(FeatureMap features, double[] points, double[] posteriors, double[] targets,
+                                 double[] block, int n) {
+
+        static FeatureKernel of(LearningPlan plan, int n) {
+            int d = plan.crude().dimension();
+            double t = plan.times()[Math.min(1, plan.times().length - 1)];
+            GaussianMixture gates = plan.crude().noised(t);
+            double[] center = gates.overallMean();
+            double[] cov = gates.overallCovariance();
+            double[] scale = new double[d];
+            for (int r = 0; r < d; r++) {
+                scale[r] = Math.sqrt(cov[r * d + r]);
+            }
+            FeatureMap base = FeatureMap.monomial(center, scale, plan.config().degree());
+            boolean soft = plan.config().features() == LearnerConfig.Features.SOFT_GATED;
+            FeatureMap f = soft ? FeatureMap.softGated(base, gates) : base;
+            double[] points = new double[n * d];
+            gates.sample(CounterRandom.of(9), 1, 0, n, points);
+            double[] post = null;
+            if (soft) {
+                post = new double[n * gates.components()];
+                gates.posteriors(points, n, post);
+            }
+            double[] targets = new double[d * n];
+            CounterRandom.of(9).fillGaussian(2, 0, targets, 0, targets.length);
+            return new FeatureKernel(f, points, post, targets, new double[n * (f.size() + d)], n);
+        }
+
+        void add(NormalEquations into) {
+            int p = features.size();
+            features.evaluateColumns(points, n, posteriors, block, n);
+            System.arraycopy(targets, 0, block, p * n, targets.length);
+            into.addColumns(block, n, null, n);
+        }
     }
 
     /**

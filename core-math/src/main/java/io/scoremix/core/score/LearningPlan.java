@@ -32,7 +32,8 @@ import java.util.List;
  * ({@link Cells#assignAndScore}: the cell, the gate, the crude score of the residual target and, for soft
  * gates, the gates' posteriors all come from the same component log-likelihoods), and gathers the rows of
  * every (cell, split) until {@link #GATHER} of them are waiting; then the cell's features are evaluated on
- * them and added by one dsyrk/dgemm ({@link NormalEquations#addBlock}). Per level the moments depend only
+ * them feature-major, with the targets as further columns, and added by one dsyrk
+ * ({@link NormalEquations#addColumns}). Per level the moments depend only
  * on the rows and their keys, so passes over groups of levels add up to one pass over all of them.
  */
 public final class LearningPlan {
@@ -43,7 +44,7 @@ public final class LearningPlan {
     /** Rows per internal block of {@link #accumulate}: noise and the crude mixture are evaluated per block. */
     static final int BLOCK = 512;
     /**
-     * Rows per {@link NormalEquations#addBlock} call of {@link #accumulate}: the rows of one (level, cell,
+     * Rows per {@link NormalEquations#addColumns} call of {@link #accumulate}: the rows of one (level, cell,
      * split) are gathered across blocks, so that the validation split (a tenth of the rows) also reaches
      * the dsyrk with a block of useful height. Standalone addBlock at p = 264 ran as fast at 256-512 rows
      * as at 1,024 and slower at 2,048 (a 512 x 264 feature block is 1 MiB, one core's L2).
@@ -316,8 +317,9 @@ public final class LearningPlan {
         boolean[] inside = new boolean[BLOCK];
         // Rows of one (cell, split) wait here until GATHER of them make one dsyrk-sized block.
         Gathered[][] gathered = new Gathered[k][2];
-        // One feature scratch for every (level, cell): allocating it per call zeroed megabytes each time.
-        double[] phi = new double[GATHER * maxFeatures()];
+        // One feature-major block (features, then targets) for every (level, cell): allocating it per call
+        // zeroed megabytes each time.
+        double[] block = new double[GATHER * (maxFeatures() + d)];
         boolean paper = config.target() == ScoreModel.Target.PAPER;
         for (int l = levelFrom; l < levelTo; l++) {
             double t = times[l];
@@ -361,26 +363,26 @@ public final class LearningPlan {
                         // The DSM target -xi / sigma and its residual from the cell's crude score.
                         double plug = 0;
                         int jo = j * d;
-                        int go = g == null ? 0 : g.rows * d;
+                        int go = g == null ? 0 : g.rows;
                         for (int r = 0; r < d; r++) {
                             double target = -xi[jo + r] / sigma;
                             double res = target - base[jo + r];
                             plug += res * res;
                             if (g != null) {
-                                g.y[go + r] = paper ? target : res;
+                                g.y[r * GATHER + go] = paper ? target : res;
                             }
                         }
                         plugin[s] += w * plug;
                         outside[s] += inside[j] ? 0 : w * plug;
                         weight[s] += w;
                         if (g != null) {
-                            System.arraycopy(zt, jo, g.z, go, d);
+                            System.arraycopy(zt, jo, g.z, go * d, d);
                             if (sharedPosteriors) {
                                 System.arraycopy(post, j * k, g.post, g.rows * k, k);
                             }
                             g.w[g.rows] = w;
                             if (++g.rows == GATHER) {
-                                g.flush(lf[cell[j]], sharedPosteriors, phi, weights != null,
+                                g.flush(lf[cell[j]], sharedPosteriors, block, weights != null,
                                         moments.equations(l, cell[j], s));
                             }
                         }
@@ -391,7 +393,7 @@ public final class LearningPlan {
                 for (int s = 0; s < 2; s++) {
                     Gathered g = gathered[c][s];
                     if (g != null && g.rows > 0) {
-                        g.flush(lf[c], sharedPosteriors, phi, weights != null, moments.equations(l, c, s));
+                        g.flush(lf[c], sharedPosteriors, block, weights != null, moments.equations(l, c, s));
                     }
                 }
             }
@@ -401,7 +403,10 @@ public final class LearningPlan {
         }
     }
 
-    /** Noised rows of one (level, cell, split) waiting to be added: points, gate posteriors, targets, weights. */
+    /**
+     * Noised rows of one (level, cell, split) waiting to be added: points and gate posteriors (row-major),
+     * targets (feature-major: target r of row j at {@code y[r * GATHER + j]}, as the block wants them), weights.
+     */
     private static final class Gathered {
         final double[] z;
         final double[] post;
@@ -416,10 +421,17 @@ public final class LearningPlan {
             w = new double[GATHER];
         }
 
-        /** Evaluates the features of the waiting rows into {@code phi} (scratch), adds them, and empties. */
-        void flush(FeatureMap f, boolean sharedPosteriors, double[] phi, boolean weighted, NormalEquations into) {
-            f.evaluate(z, rows, sharedPosteriors ? post : null, phi);
-            into.addBlock(phi, y, weighted ? w : null, rows);
+        /**
+         * Evaluates the features of the waiting rows feature-major into {@code block} (scratch), appends the
+         * targets as its last columns, adds the block to {@code into} and empties.
+         */
+        void flush(FeatureMap f, boolean sharedPosteriors, double[] block, boolean weighted, NormalEquations into) {
+            int p = f.size();
+            f.evaluateColumns(z, rows, sharedPosteriors ? post : null, block, GATHER);
+            for (int r = 0; r < into.outputs(); r++) {
+                System.arraycopy(y, r * GATHER, block, (p + r) * GATHER, rows);
+            }
+            into.addColumns(block, GATHER, weighted ? w : null, rows);
             rows = 0;
         }
     }
