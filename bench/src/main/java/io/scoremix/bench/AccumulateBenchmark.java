@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * d = 10, k = 4 plan in default mode: one soft cell of {@code p = k C(10 + degree, degree)} features
  * (44 at degree 1, 264 at degree 2). Its useful flops are
  * {@code ROWS LEVELS (p (p + 1) + 2 p d)} (what dsyrk and the B product compute); the dgemm reference
- * does {@code 2 512 p^2}. Multiply by the invocations per second for GFLOP/s.
+ * does {@code 2 512 p^2}; {@link #featuresAndDsyrk} {@code 512 (p (p + 1) + 2 p d)}. Multiply by the
+ * invocations per second for GFLOP/s.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -61,6 +62,8 @@ public class AccumulateBenchmark {
     private int p;
     private double[] phi;
     private double[] c;
+    private FeatureBlockKernel featureBlock;
+    private io.scoremix.core.regression.NormalEquations featureAcc;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -68,12 +71,14 @@ public class AccumulateBenchmark {
         plan = plan(degree);
         p = plan.featureCounts()[0][0];
         z = whitenedRows(ROWS);
+        featureBlock = FeatureBlockKernel.of(plan, GEMM_ROWS);
+        featureAcc = new io.scoremix.core.regression.NormalEquations(p, D);
         phi = new double[GEMM_ROWS * p];
         CounterRandom.of(5).fillGaussian(1, 0, phi, 0, phi.length);
         c = new double[p * p];
         double flops = (double) ROWS * LEVELS * ((double) p * (p + 1) + 2.0 * p * D);
-        System.err.printf("BLAS in use: %s; p = %d; accumulate flops/invocation %.6g; dgemm flops/invocation %.6g%n",
-                Blas.name(), p, flops, 2.0 * GEMM_ROWS * p * p);
+        System.err.printf("BLAS in use: %s; p = %d; accumulate flops/invocation %.6g; featuresAndDsyrk %.6g; dgemm %.6g%n",
+                Blas.name(), p, flops, featureBlock.flops(), 2.0 * GEMM_ROWS * p * p);
     }
 
     private static final int TRAIN_ROWS = 20_000;
@@ -128,6 +133,15 @@ public class AccumulateBenchmark {
         ScoreMoments acc = plan.emptyMoments();
         plan.accumulate(z, null, ROWS, 0, acc);
         return acc;
+    }
+
+    /**
+     * The issue's "features plus dsyrk into NormalEquations" on one 512-row block ({@link FeatureBlockKernel}):
+     * {@code 512 (p (p + 1) + 2 p d)} useful flops per invocation.
+     */
+    @Benchmark
+    public io.scoremix.core.regression.NormalEquations featuresAndDsyrk() {
+        return featureBlock.add(featureAcc);
     }
 
     @Benchmark

@@ -1,6 +1,5 @@
 package io.scoremix.bench;
 
-import io.scoremix.core.features.FeatureMap;
 import io.scoremix.core.linalg.Blas;
 import io.scoremix.core.mixture.CrudeMixture;
 import io.scoremix.core.mixture.CrudeMixtureConfig;
@@ -87,7 +86,7 @@ public final class KernelRatio {
             }
         }
         int n = AccumulateBenchmark.GEMM_ROWS;
-        FeatureKernel fk = FeatureKernel.of(plan, n);
+        FeatureBlockKernel fk = FeatureBlockKernel.of(plan, n);
         double[] block = new double[n * (p + d)];
         CounterRandom.of(5).fillGaussian(1, 0, block, 0, block.length);
         double[] phi = new double[n * p];
@@ -145,49 +144,6 @@ public final class KernelRatio {
                 + "addColumns %.2f (%.2f-%.2f), addColumns %.2f (%.2f-%.2f)%n", rounds, median(gAcc), median(gFeat),
                 median(gBlock), median(gGemm), median(ra), quantile(ra, 0.25), quantile(ra, 0.75), median(rf),
                 quantile(rf, 0.25), quantile(rf, 0.75), median(rb), quantile(rb, 0.25), quantile(rb, 0.75));
-    }
-
-    /**
-     * The issue's "features plus dsyrk into NormalEquations" on one block: a cell's feature map of the
-     * plan's second level evaluated feature-major on n noised rows, the targets appended as columns, and
-     * {@link NormalEquations#addColumns}. For soft gates the gate posteriors are given, as the learner
-     * passes those of its one mixture evaluation; noise and that evaluation are outside (they are in
-     * accumulate).
-     */
-    private record FeatureKernel(FeatureMap features, double[] points, double[] posteriors, double[] targets,
-                                 double[] block, int n) {
-
-        static FeatureKernel of(LearningPlan plan, int n) {
-            int d = plan.crude().dimension();
-            double t = plan.times()[Math.min(1, plan.times().length - 1)];
-            GaussianMixture gates = plan.crude().noised(t);
-            double[] center = gates.overallMean();
-            double[] cov = gates.overallCovariance();
-            double[] scale = new double[d];
-            for (int r = 0; r < d; r++) {
-                scale[r] = Math.sqrt(cov[r * d + r]);
-            }
-            FeatureMap base = FeatureMap.monomial(center, scale, plan.config().degree());
-            boolean soft = plan.config().features() == LearnerConfig.Features.SOFT_GATED;
-            FeatureMap f = soft ? FeatureMap.softGated(base, gates) : base;
-            double[] points = new double[n * d];
-            gates.sample(CounterRandom.of(9), 1, 0, n, points);
-            double[] post = null;
-            if (soft) {
-                post = new double[n * gates.components()];
-                gates.posteriors(points, n, post);
-            }
-            double[] targets = new double[d * n];
-            CounterRandom.of(9).fillGaussian(2, 0, targets, 0, targets.length);
-            return new FeatureKernel(f, points, post, targets, new double[n * (f.size() + d)], n);
-        }
-
-        void add(NormalEquations into) {
-            int p = features.size();
-            features.evaluateColumns(points, n, posteriors, block, n);
-            System.arraycopy(targets, 0, block, p * n, targets.length);
-            into.addColumns(block, n, null, n);
-        }
     }
 
     /**
