@@ -167,18 +167,36 @@ public final class CounterRandom {
 
     /**
      * Writes the two uniforms of each of {@code blocks} consecutive blocks, the first holding the even
-     * counter {@code counter}, to {@code out[from .. from + 2*blocks)}. Blocks are computed two at a
-     * time with their Philox rounds interleaved (about 20% faster than one at a time, measured); an odd
-     * last block is computed alone.
+     * counter {@code counter}, to {@code out[from .. from + 2*blocks)}: pairs of blocks with their
+     * Philox rounds interleaved, and an odd last block alone (kept here, small enough to inline into
+     * the fills, so that short fills pay no call).
      */
     private void uniformBlocks(long stream, long counter, double[] out, int from, int blocks) {
+        int pairs = blocks >>> 1;
+        if (pairs > 0) {
+            uniformBlockPairs(stream, counter, out, from, pairs);
+        }
+        if ((blocks & 1) != 0) {
+            int[] words = new int[4];
+            philox((counter + 4L * pairs) >>> 1, stream, words);
+            int j = from + 4 * pairs;
+            out[j] = uniform53(words[0], words[1]);
+            out[j + 1] = uniform53(words[2], words[3]);
+        }
+    }
+
+    /**
+     * The uniforms of {@code 2*pairs} consecutive blocks from the even counter {@code counter}, written
+     * to {@code out[from .. from + 4*pairs)}. Each step runs the rounds of two blocks interleaved, about
+     * 20% faster than one block at a time (measured), as each block is a chain of dependent multiplies.
+     */
+    private void uniformBlockPairs(long stream, long counter, double[] out, int from, int pairs) {
         int s0 = (int) stream;
         int s1 = (int) (stream >>> 32);
         int seed0 = (int) seed;
         int seed1 = (int) (seed >>> 32);
-        int n = 0;
-        for (; n + 1 < blocks; n += 2) {
-            long c = counter + 2L * n;
+        for (int n = 0; n < pairs; n++) {
+            long c = counter + 4L * n;
             // Block index = counter >>> 1, taken after the counter wraps so that the blocks wrap with it.
             long bx = c >>> 1;
             long by = (c + 2) >>> 1;
@@ -209,18 +227,11 @@ public final class CounterRandom {
                 k0 += W0;
                 k1 += W1;
             }
-            int j = from + 2 * n;
+            int j = from + 4 * n;
             out[j] = uniform53(x0, x1);
             out[j + 1] = uniform53(x2, x3);
             out[j + 2] = uniform53(y0, y1);
             out[j + 3] = uniform53(y2, y3);
-        }
-        if (n < blocks) {
-            int[] words = new int[4];
-            philox((counter + 2L * n) >>> 1, stream, words);
-            int j = from + 2 * n;
-            out[j] = uniform53(words[0], words[1]);
-            out[j + 1] = uniform53(words[2], words[3]);
         }
     }
 
