@@ -755,4 +755,146 @@ class GaussianMixtureTest {
             assertEquals(w, f, Z * Math.sqrt(w * (1 - w) / n), "component " + i);
         }
     }
+
+    // --- groupScores --------------------------------------------------------------------------------------------
+
+    /** Relative tolerance between groupScores and the explicit-inverse reference (different rounding paths). */
+    private static final double GROUP_TOL = 1e-10;
+
+    /**
+     * groupScores of one point from an explicit inverse: the group of the most likely component, the smallest
+     * Mahalanobis distance within it, the posteriors within it (softmax of the reference log terms) and the
+     * score {@code -sum_{i in group} pi_i Q_i^{-1} (x - mu_i)}; out holds group, minMaha2, k posteriors, d scores.
+     * Returns the margin between the two largest log terms (a near tie may pick either component).
+     */
+    private static double referenceGroupScores(GaussianMixture g, int[] group, double[] x, double[] out) {
+        int d = g.dimension();
+        int k = g.components();
+        double[] terms = referenceLogTerms(g, x);
+        int best = 0;
+        for (int i = 1; i < k; i++) {
+            if (terms[i] > terms[best]) {
+                best = i;
+            }
+        }
+        double second = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < k; i++) {
+            if (i != best) {
+                second = Math.max(second, terms[i]);
+            }
+        }
+        int grp = group[best];
+        Arrays.fill(out, 0.0);
+        out[0] = grp;
+        out[1] = Double.POSITIVE_INFINITY;
+        double sum = 0;
+        for (int i = 0; i < k; i++) {
+            if (group[i] == grp) {
+                sum += Math.exp(terms[i] - terms[best]);
+            }
+        }
+        for (int i = 0; i < k; i++) {
+            if (group[i] != grp) {
+                continue;
+            }
+            double p = Math.exp(terms[i] - terms[best]) / sum;
+            out[2 + i] = p;
+            double[][] inv = new double[d][d];
+            invertAndLogDet(g.covariance(i), inv);
+            double[] mu = g.mean(i);
+            double quad = 0;
+            for (int r = 0; r < d; r++) {
+                double v = 0;
+                for (int c = 0; c < d; c++) {
+                    v += inv[r][c] * (x[c] - mu[c]);
+                }
+                quad += (x[r] - mu[r]) * v;
+                out[2 + k + r] -= p * v;
+            }
+            out[1] = Math.min(out[1], quad);
+        }
+        return terms[best] - second;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 10, 20})
+    void groupScoresMatchTheExplicitInverseFormulas(int d) {
+        int[][] groupings = {{0}, {0, 0, 0, 0}, {0, 1, 2, 3}, {3, 7, 3, 7}, {0, 0, 5}};
+        for (int[] group : groupings) {
+            int k = group.length;
+            GaussianMixture g = randomMixture(100 + d * 10L + k, d, k);
+            // Sizes around the internal chunk of 256 points, and a far-out tail of small posteriors.
+            for (int n : new int[] {1, 255, 256, 257, 700}) {
+                double[] x = samplePoints(g, n, n);
+                for (int j = 0; j < n * d; j += 5) {
+                    x[j] *= 3;
+                }
+                int[] groupOut = new int[n];
+                double[] maha = new double[n];
+                double[] post = new double[n * k];
+                double[] score = new double[n * d];
+                g.groupScores(x, n, group, groupOut, maha, post, score);
+                double[] ref = new double[2 + k + d];
+                String label = "d=" + d + " groups " + Arrays.toString(group) + " n=" + n;
+                for (int j = 0; j < n; j++) {
+                    double margin = referenceGroupScores(g, group, row(x, j, d), ref);
+                    if (margin < 1e-8) {
+                        continue;
+                    }
+                    String at = label + " point " + j;
+                    assertEquals((int) ref[0], groupOut[j], at);
+                    assertEquals(ref[1], maha[j], GROUP_TOL * Math.max(1, ref[1]), at);
+                    for (int i = 0; i < k; i++) {
+                        assertEquals(ref[2 + i], post[j * k + i], GROUP_TOL, at + " posterior " + i);
+                    }
+                    double scale = 1e-300;
+                    for (int r = 0; r < d; r++) {
+                        scale = Math.max(scale, Math.abs(ref[2 + k + r]));
+                    }
+                    for (int r = 0; r < d; r++) {
+                        assertEquals(ref[2 + k + r], score[j * d + r], GROUP_TOL * scale, at + " score " + r);
+                    }
+                }
+                // The optional outputs do not change the others.
+                int[] groupOut2 = new int[n];
+                double[] score2 = new double[n * d];
+                g.groupScores(x, n, group, groupOut2, null, null, score2);
+                assertArrayEquals(groupOut, groupOut2, label);
+                assertArrayEquals(score, score2, 0.0, label);
+            }
+        }
+    }
+
+    @Test
+    void groupScoresSkipComponentsWithoutPointsAndReuseScratchAcrossShapes() {
+        // Every point drawn from one far component: in a chunk, the other components' groups hold no point.
+        GaussianMixture far = GaussianMixture.of(new double[] {0.5, 0.25, 0.25},
+                new double[][] {{0, 0}, {40, 0}, {0, 40}}, new double[][][] {I2, I2, I2});
+        GaussianMixture one = GaussianMixture.of(new double[] {1}, new double[][] {{0, 0}}, new double[][][] {I2});
+        GaussianMixture other = randomMixture(7, 5, 3);
+        int n = 300;
+        double[] x = new double[n * 2];
+        one.sample(CounterRandom.of(2), 0, 0, n, x);
+        int[] groups = {0, 1, 2};
+        int[] cell = new int[n];
+        double[] post = new double[n * 3];
+        double[] score = new double[n * 2];
+        far.groupScores(x, n, groups, cell, null, post, score);
+        for (int j = 0; j < n; j++) {
+            // Alone in its group, component 0's score is -(x - 0).
+            assertEquals(0, cell[j]);
+            assertEquals(1.0, post[j * 3]);
+            assertEquals(-x[j * 2], score[j * 2], 1e-14 * (1 + Math.abs(x[j * 2])));
+            assertEquals(-x[j * 2 + 1], score[j * 2 + 1], 1e-14 * (1 + Math.abs(x[j * 2 + 1])));
+        }
+        // Another shape in between (the per-thread scratch is rebuilt), then the same call again: identical.
+        double[] y = samplePoints(other, 3, n);
+        other.groupScores(y, n, new int[3], new int[n], null, new double[n * 3], new double[n * 5]);
+        int[] cellAgain = new int[n];
+        double[] scoreAgain = new double[n * 2];
+        far.groupScores(x, n, groups, cellAgain, null, null, scoreAgain);
+        assertArrayEquals(cell, cellAgain);
+        assertArrayEquals(score, scoreAgain, 0.0);
+        assertThrowsWith(() -> far.groupScores(x, n, new int[2], cell, null, null, score), "group has 2 entries");
+    }
 }
