@@ -18,8 +18,9 @@ import java.util.Arrays;
  * {@code A = L^{-1}} the whitened residual is {@code y = A (x - mu)}, the Mahalanobis term is
  * {@code ||y||^2}, and {@code Q^{-1}(x - mu) = A^T y}. On a block both products are BLAS-3 triangular
  * multiplies (dtrmm) over all points at once, except in {@link #groupScores}, the learner's per-block call:
- * there the points of a chunk are held coordinate-major and both products are Java loops over the points
- * (vectorised by the JIT), about twice as fast as small dtrmm calls at d = 10 on either BLAS. Posteriors are a log-sum-exp softmax of
+ * there the points of a chunk are held coordinate-major and both products are Java loops over the points,
+ * which the JIT vectorises (at d = 10, k = 4 the call is 1.8x faster than with dtrmm on native OpenBLAS and
+ * 5x faster on netlib's Java BLAS). Posteriors are a log-sum-exp softmax of
  * {@code log lambda_i - 1/2 log det Q_i - 1/2 ||y_i||^2}, so they never underflow to equal values the
  * way linear-space densities do in moderate d. The Hessian is
  * {@code -sum pi_i P_i + sum pi_i g_i g_i^T - gbar gbar^T} with {@code g_i = -P_i (x - mu_i)}.
