@@ -319,7 +319,8 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x k posteriors, row-major; modified
      */
     public void posteriors(double[] x, int n, double[] out) {
-        evaluate(x, n, null, out, null);
+        // One group holding every component: groupScores' posteriors are the mixture's (its vectorised path).
+        groupScores(x, n, new int[k], null, null, out, null);
     }
 
     /**
@@ -328,7 +329,7 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x d scores, row-major; modified; must not alias {@code x}
      */
     public void score(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, out);
+        groupScores(x, n, new int[k], null, null, null, out);
     }
 
     /**
@@ -482,12 +483,12 @@ public final class GaussianMixture implements DensityModel {
      *
      * @param x        n x d points, row-major; not modified
      * @param group    k group indices, non-negative; not modified
-     * @param groupOut receives n groups; modified
+     * @param groupOut receives n groups, or null; modified
      * @param minMaha2 receives n squared Mahalanobis distances, or null; modified
      * @param post     receives n x k posteriors within the point's group (0 for other components), or null;
      *                 modified
-     * @param score    receives n x d scores of the point's group's sub-mixture, row-major; modified; must not
-     *                 alias {@code x}
+     * @param score    receives n x d scores of the point's group's sub-mixture, row-major, or null; modified;
+     *                 must not alias {@code x}
      */
     public void groupScores(double[] x, int n, int[] group, int[] groupOut, double[] minMaha2, double[] post,
                             double[] score) {
@@ -530,7 +531,9 @@ public final class GaussianMixture implements DensityModel {
                     }
                 }
                 int g = group[best];
-                groupOut[start + j] = g;
+                if (groupOut != null) {
+                    groupOut[start + j] = g;
+                }
                 double min = Double.POSITIVE_INFINITY;
                 double sum = 0;
                 for (int i = 0; i < k; i++) {
@@ -555,6 +558,9 @@ public final class GaussianMixture implements DensityModel {
             }
             if (post != null) {
                 System.arraycopy(logits, 0, post, start * k, m * k);
+            }
+            if (score == null) {
+                continue;
             }
             for (int c = 0; c < d; c++) {
                 Arrays.fill(st[c], 0, m, 0.0);
