@@ -10,25 +10,23 @@ import io.scoremix.core.score.LearningPlan;
 /**
  * Issue 3's "moment accumulation (features plus dsyrk/dgemm into NormalEquations)" on one block of n
  * rows: the feature map of a plan's cell (its second level) evaluated feature-major on n noised points,
- * the targets appended as columns, and {@link NormalEquations#addColumns}, exactly as
- * {@link LearningPlan#accumulate} adds each gathered block. For soft gates the gate posteriors are given,
- * as the learner passes those of its one evaluation of the noised crude mixture. Drawing the noise and that
- * evaluation are not part of this kernel; {@code accumulate} has them. Useful flops per call
- * {@code n (p (p + 1) + 2 p d)}.
+ * the targets appended as columns, and {@link NormalEquations#addColumns}, as
+ * {@link LearningPlan#accumulate} adds each gathered block. Soft-gated features include their gates'
+ * posteriors, so the map computes them here (the learner takes them from its one evaluation of the noised
+ * crude mixture, which also gives the residual targets). Drawing the noise and the targets are not part of
+ * this kernel; {@code accumulate} has them. Useful flops per call {@code n (p (p + 1) + 2 p d)}.
  */
 final class FeatureBlockKernel {
 
     private final FeatureMap features;
     private final double[] points;
-    private final double[] posteriors;
     private final double[] targets;
     private final double[] block;
     private final int n;
 
-    private FeatureBlockKernel(FeatureMap features, double[] points, double[] posteriors, double[] targets, int n) {
+    private FeatureBlockKernel(FeatureMap features, double[] points, double[] targets, int n) {
         this.features = features;
         this.points = points;
-        this.posteriors = posteriors;
         this.targets = targets;
         this.block = new double[n * (features.size() + features.inputDimension())];
         this.n = n;
@@ -49,14 +47,9 @@ final class FeatureBlockKernel {
         FeatureMap f = soft ? FeatureMap.softGated(base, gates) : base;
         double[] points = new double[n * d];
         gates.sample(CounterRandom.of(9), 1, 0, n, points);
-        double[] post = null;
-        if (soft) {
-            post = new double[n * gates.components()];
-            gates.posteriors(points, n, post);
-        }
         double[] targets = new double[d * n];
         CounterRandom.of(9).fillGaussian(2, 0, targets, 0, targets.length);
-        return new FeatureBlockKernel(f, points, post, targets, n);
+        return new FeatureBlockKernel(f, points, targets, n);
     }
 
     /** Number of features p. */
@@ -73,7 +66,7 @@ final class FeatureBlockKernel {
     /** Evaluates the block's features, appends the targets and adds the block to {@code into}. */
     NormalEquations add(NormalEquations into) {
         int p = features.size();
-        features.evaluateColumns(points, n, posteriors, block, n);
+        features.evaluateColumns(points, n, null, block, n);
         System.arraycopy(targets, 0, block, p * n, targets.length);
         return into.addColumns(block, n, null, n);
     }
