@@ -337,13 +337,19 @@ public final class Plots {
                 y0 = 0;
                 y1 = 1;
             }
-            if (x1 == x0) {
-                x0 -= 0.5;
-                x1 += 0.5;
+            // A range narrower than rounding at its magnitude (a loss ratio of 1 within an ulp) is widened:
+            // ticks of such a span would not advance in floating point.
+            if (degenerate(x0, x1)) {
+                double c = 0.5 * (x0 + x1);
+                double half = c == 0 ? 0.5 : 0.05 * Math.abs(c);
+                x0 = c - half;
+                x1 = c + half;
             }
-            if (y1 == y0) {
-                y0 -= 0.5;
-                y1 += 0.5;
+            if (degenerate(y0, y1)) {
+                double c = 0.5 * (y0 + y1);
+                double half = c == 0 ? 0.5 : 0.05 * Math.abs(c);
+                y0 = c - half;
+                y1 = c + half;
             }
             double py = 0.04 * (y1 - y0);
             y0 = y0 == 0 ? 0 : y0 - py;
@@ -402,9 +408,16 @@ public final class Plots {
             return e < 0 ? mantissa : mantissa + s.substring(e);
         }
 
-        /** About five round tick values in [lo, hi]. */
+        private static boolean degenerate(double lo, double hi) {
+            return hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi));
+        }
+
+        /** About five round tick values in [lo, hi]; none for an empty, non-finite or degenerate range. */
         static List<Double> ticks(double lo, double hi) {
             double span = hi - lo;
+            if (!Double.isFinite(lo) || !Double.isFinite(hi) || !(span > 0) || degenerate(lo, hi)) {
+                return new ArrayList<>();
+            }
             double step = Math.pow(10, Math.floor(Math.log10(span / 5)));
             for (double m : new double[] {1, 2, 5, 10}) {
                 if (span / (step * m) <= 6) {

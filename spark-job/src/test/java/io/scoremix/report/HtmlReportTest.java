@@ -51,6 +51,34 @@ class HtmlReportTest {
         }
     }
 
+    /**
+     * A fit report whose every level kept the plug-in has loss ratios of 1 to within rounding: the y range
+     * is then narrower than an ulp of 1, where a tick loop stepping by span / 5 never advanced (the fit
+     * command hung until the heap ran out). Such a range is widened around its value; empty, reversed and
+     * non-finite ranges give no ticks.
+     */
+    @Test
+    void ratiosEqualWithinAnUlpGiveAReadableAxis() throws Exception {
+        double[] t = {1e-3, 1e-2, 0.1, 1};
+        double[] plugin = {0.3, 0.2, 0.1, 0.05};
+        double[] fit = new double[t.length];
+        for (int i = 0; i < t.length; i++) {
+            fit[i] = Math.nextUp(plugin[i]);
+        }
+        String svg = Plots.levelLossRatio(t, fit, plugin);
+        Document doc = parseXml(svg);
+        int labelledOne = 0;
+        org.w3c.dom.NodeList texts = doc.getElementsByTagName("text");
+        for (int i = 0; i < texts.getLength(); i++) {
+            labelledOne += texts.item(i).getTextContent().equals("1") ? 1 : 0;
+        }
+        assertTrue(labelledOne >= 1, svg);
+        assertEquals(List.of(), Plots.Frame.ticks(1.0, Math.nextUp(1.0)));
+        assertEquals(List.of(), Plots.Frame.ticks(1.0, 0.5));
+        assertEquals(List.of(), Plots.Frame.ticks(0.0, Double.POSITIVE_INFINITY));
+        assertEquals(6, Plots.Frame.ticks(0.0, 1.0).size());
+    }
+
     @Test
     void tickLabelsAreCompact() {
         assertEquals("2", Plots.Frame.compact(2.0));
