@@ -43,6 +43,15 @@ class NormalEquationsTest {
         return a;
     }
 
+    /** n weights uniform on [0, 2). */
+    static double[] weights(SplittableRandom rnd, int n) {
+        double[] w = new double[n];
+        for (int j = 0; j < n; j++) {
+            w[j] = rnd.nextDouble() * 2;
+        }
+        return w;
+    }
+
     static void assertClose(double[] expected, double[] actual, double rel, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
         double scale = 0;
@@ -72,10 +81,7 @@ class NormalEquationsTest {
         int d = 3;
         double[] phi = gaussians(rnd, n * p);
         double[] y = gaussians(rnd, n * d);
-        double[] w = new double[n];
-        for (int j = 0; j < n; j++) {
-            w[j] = rnd.nextDouble() * 2;
-        }
+        double[] w = weights(rnd, n);
         for (double[] weights : new double[][] {null, w}) {
             double[] g = new double[p * p];
             double[] b = new double[p * d];
@@ -336,10 +342,7 @@ class NormalEquationsTest {
         int ld = 32;
         double[] phi = gaussians(rnd, n * p);
         double[] y = gaussians(rnd, n * d);
-        double[] w = new double[n];
-        for (int j = 0; j < n; j++) {
-            w[j] = 2 * rnd.nextDouble();
-        }
+        double[] w = weights(rnd, n);
         w[4] = 0;
         double[] a = new double[(p + d) * ld];
         Arrays.fill(a, Double.NaN);
