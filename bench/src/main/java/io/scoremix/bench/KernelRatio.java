@@ -38,6 +38,13 @@ import java.util.Locale;
  */
 public final class KernelRatio {
 
+    /**
+     * Rounds run before the measured ones, for the JIT: with two, the feature kernel (about 20 calls by then)
+     * was still being compiled in the first measured rounds (its evaluation alone ran 1.5-2x slower in
+     * rounds 1-8 of a separate timing than from round 10 on).
+     */
+    private static final int WARMUP_ROUNDS = 6;
+
     private KernelRatio() {
     }
 
@@ -107,7 +114,7 @@ public final class KernelRatio {
                 + "accumulate (%d row-levels regressed, up to %d cells per level), %d-row blocks for features + "
                 + "addColumns, addColumns and dgemm (%d reps per round)%n", Blas.name(), NormalEquations.gramKernel(),
                 mode, p, d, rows, levels, regressed, cells, n, reps);
-        for (int r = -2; r < rounds; r++) {
+        for (int r = -WARMUP_ROUNDS; r < rounds; r++) {
             long t0 = mx.getCurrentThreadCpuTime();
             ScoreMoments m = plan.emptyMoments();
             plan.accumulate(z, null, rows, 0, m);
