@@ -172,7 +172,7 @@ public final class EmStatistics implements Serializable {
                 System.arraycopy(x, start * d, rows, 0, m * d);
                 block = rows;
             }
-            current.evaluate(block, m, logDens, post, null);
+            current.evaluate(block, m, logDens, post);
             double ll = 0;
             double wsum = 0;
             for (int j = 0; j < m; j++) {

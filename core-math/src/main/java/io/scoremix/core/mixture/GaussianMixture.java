@@ -310,7 +310,7 @@ public final class GaussianMixture implements DensityModel {
 
     @Override
     public void logDensity(double[] x, int n, double[] out) {
-        evaluate(x, n, out, null, null);
+        evaluate(x, n, out, null);
     }
 
     /**
@@ -338,7 +338,7 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x k values, row-major; modified
      */
     public void componentLogLikelihoods(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, null, out, null, null);
+        evaluate(x, n, null, null, out, null, null);
     }
 
     /**
@@ -347,25 +347,25 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n x k values, row-major; modified
      */
     public void mahalanobis2(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, null, null, out, null);
+        evaluate(x, n, null, null, null, out, null);
     }
 
     /**
-     * One pass over the block computing whichever of log-density, posteriors and score are requested
-     * (null outputs are skipped).
+     * One pass over the block computing whichever of log-density and posteriors are requested (null outputs
+     * are skipped). Posteriors alone, and the score, take {@link #groupScores}' faster path.
      */
-    void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score) {
-        evaluate(x, n, logDens, post, score, null, null, null);
+    void evaluate(double[] x, int n, double[] logDens, double[] post) {
+        evaluate(x, n, logDens, post, null, null, null);
     }
 
-    private void evaluate(double[] x, int n, double[] logDens, double[] post, double[] score,
-                          double[] jointLogLik, double[] maha, double[] laplacian) {
+    private void evaluate(double[] x, int n, double[] logDens, double[] post, double[] jointLogLik, double[] maha,
+                          double[] laplacian) {
         BLAS blas = Blas.get();
         int chunk = Math.min(n, CHUNK);
         double[] y = new double[k * chunk * d];
         double[] logits = new double[chunk * k];
-        // The Laplacian needs the score (gbar) even when the caller did not ask for it.
-        double[] grad = score != null ? score : laplacian != null ? new double[chunk * d] : null;
+        // The Laplacian needs the score (gbar) of each chunk.
+        double[] grad = laplacian != null ? new double[chunk * d] : null;
         for (int start = 0; start < n; start += CHUNK) {
             int m = Math.min(CHUNK, n - start);
             int xOff = start * d;
@@ -388,7 +388,7 @@ public final class GaussianMixture implements DensityModel {
             if (jointLogLik != null) {
                 System.arraycopy(logits, 0, jointLogLik, start * k, m * k);
             }
-            if (logDens == null && post == null && grad == null) {
+            if (logDens == null && post == null && laplacian == null) {
                 continue;
             }
             // Log-sum-exp softmax per point: logits become posteriors in place.
@@ -415,12 +415,9 @@ public final class GaussianMixture implements DensityModel {
             if (post != null) {
                 System.arraycopy(logits, 0, post, start * k, m * k);
             }
-            if (grad != null) {
-                int gOff = score != null ? xOff : 0;
-                Arrays.fill(grad, gOff, gOff + m * d, 0.0);
-                if (laplacian != null) {
-                    Arrays.fill(laplacian, start, start + m, 0.0);
-                }
+            if (laplacian != null) {
+                Arrays.fill(grad, 0, m * d, 0.0);
+                Arrays.fill(laplacian, start, start + m, 0.0);
                 for (int i = 0; i < k; i++) {
                     int yo = i * chunk * d;
                     // A_i^T y_i = Q_i^{-1} (x - mu_i) = -g_i.
@@ -428,28 +425,24 @@ public final class GaussianMixture implements DensityModel {
                     for (int j = 0; j < m; j++) {
                         double p = logits[j * k + i];
                         int yr = yo + j * d;
-                        int sr = gOff + j * d;
+                        int sr = j * d;
                         double g2 = 0;
                         for (int r = 0; r < d; r++) {
                             double v = y[yr + r];
                             grad[sr + r] -= p * v;
                             g2 += v * v;
                         }
-                        if (laplacian != null) {
-                            laplacian[start + j] += p * (g2 - tracePrecision[i]);
-                        }
+                        laplacian[start + j] += p * (g2 - tracePrecision[i]);
                     }
                 }
-                if (laplacian != null) {
-                    // tr H = sum_i pi_i (||g_i||^2 - tr P_i) - ||gbar||^2, and gbar is the score.
-                    for (int j = 0; j < m; j++) {
-                        double b2 = 0;
-                        for (int r = 0; r < d; r++) {
-                            double v = grad[gOff + j * d + r];
-                            b2 += v * v;
-                        }
-                        laplacian[start + j] -= b2;
+                // tr H = sum_i pi_i (||g_i||^2 - tr P_i) - ||gbar||^2, and gbar is the score.
+                for (int j = 0; j < m; j++) {
+                    double b2 = 0;
+                    for (int r = 0; r < d; r++) {
+                        double v = grad[j * d + r];
+                        b2 += v * v;
                     }
+                    laplacian[start + j] -= b2;
                 }
             }
         }
@@ -705,7 +698,7 @@ public final class GaussianMixture implements DensityModel {
      */
     public void hessian(double[] x, double[] out) {
         double[] post = new double[k];
-        evaluate(x, 1, null, post, null);
+        evaluate(x, 1, null, post);
         double[] g = new double[k * d];
         double[] gbar = new double[d];
         int dd = d * d;
@@ -746,7 +739,7 @@ public final class GaussianMixture implements DensityModel {
      * @param out receives n values; modified
      */
     public void laplacian(double[] x, int n, double[] out) {
-        evaluate(x, n, null, null, null, null, null, out);
+        evaluate(x, n, null, null, null, null, out);
     }
 
     /**
