@@ -304,19 +304,9 @@ public final class NormalEquations implements Serializable {
         if (aug != null) {
             return;
         }
-        int q = p + d;
-        aug = new double[q * q];
+        aug = new double[(p + d) * (p + d)];
         if (gPacked != null) {
-            int k = 0;
-            for (int i = 0; i < p; i++) {
-                System.arraycopy(gPacked, k, aug, i * q, i + 1);
-                k += i + 1;
-            }
-            for (int a = 0; a < p; a++) {
-                for (int c = 0; c < d; c++) {
-                    aug[(p + c) * q + a] = b[a * d + c];
-                }
-            }
+            addPacked(aug, gPacked, b);
             gPacked = null;
             b = null;
         }
@@ -398,19 +388,24 @@ public final class NormalEquations implements Serializable {
                 }
             }
         } else {
-            double[] op = other.gPacked;
-            int k = 0;
-            for (int i = 0; i < p; i++) {
-                int ri = i * q;
-                for (int j = 0; j <= i; j++) {
-                    full[ri + j] += op[k++];
-                }
+            addPacked(full, other.gPacked, other.b);
+        }
+    }
+
+    /** Adds a packed G and its B (p x d row-major) into an augmented work matrix's lower triangle. */
+    private void addPacked(double[] full, double[] packedG, double[] rhs) {
+        int q = p + d;
+        int k = 0;
+        for (int i = 0; i < p; i++) {
+            int ri = i * q;
+            for (int j = 0; j <= i; j++) {
+                full[ri + j] += packedG[k++];
             }
-            for (int c = 0; c < d; c++) {
-                int row = (p + c) * q;
-                for (int a = 0; a < p; a++) {
-                    full[row + a] += other.b[a * d + c];
-                }
+        }
+        for (int c = 0; c < d; c++) {
+            int row = (p + c) * q;
+            for (int a = 0; a < p; a++) {
+                full[row + a] += rhs[a * d + c];
             }
         }
     }
