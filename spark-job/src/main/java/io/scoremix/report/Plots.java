@@ -340,16 +340,14 @@ public final class Plots {
             // A range narrower than rounding at its magnitude (a loss ratio of 1 within an ulp) is widened:
             // ticks of such a span would not advance in floating point.
             if (degenerate(x0, x1)) {
-                double c = 0.5 * (x0 + x1);
-                double half = c == 0 ? 0.5 : 0.05 * Math.abs(c);
-                x0 = c - half;
-                x1 = c + half;
+                double half = widening(x0, x1);
+                x0 -= half;
+                x1 += half;
             }
             if (degenerate(y0, y1)) {
-                double c = 0.5 * (y0 + y1);
-                double half = c == 0 ? 0.5 : 0.05 * Math.abs(c);
-                y0 = c - half;
-                y1 = c + half;
+                double half = widening(y0, y1);
+                y0 -= half;
+                y1 += half;
             }
             double py = 0.04 * (y1 - y0);
             y0 = y0 == 0 ? 0 : y0 - py;
@@ -412,10 +410,17 @@ public final class Plots {
             return hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi));
         }
 
+        /** How far to move each end of a degenerate range: 5% of its magnitude, or 0.5 around 0. */
+        private static double widening(double lo, double hi) {
+            double c = Math.max(Math.abs(lo), Math.abs(hi));
+            return c == 0 ? 0.5 : 0.05 * c;
+        }
+
         /** About five round tick values in [lo, hi]; none for an empty, non-finite or degenerate range. */
         static List<Double> ticks(double lo, double hi) {
             double span = hi - lo;
-            if (!Double.isFinite(lo) || !Double.isFinite(hi) || !(span > 0) || degenerate(lo, hi)) {
+            // A degenerate range includes an empty or reversed one.
+            if (!Double.isFinite(lo) || !Double.isFinite(hi) || degenerate(lo, hi)) {
                 return new ArrayList<>();
             }
             double step = Math.pow(10, Math.floor(Math.log10(span / 5)));
