@@ -95,6 +95,8 @@ public final class CompareBench {
     static final String[] RUN_ORDER = {"mllib", "default", "crude", "plugin", "paper"};
     /** Methods whose samples are drawn against the truth in a scatter plot. */
     static final List<String> SCATTER_METHODS = List.of("default", "paper", "mllib");
+    /** Spark ML's {@code Utils.EPSILON}, the machine epsilon 2^-52, which its GaussianMixture adds to densities. */
+    static final double MLLIB_EPSILON = Math.ulp(1.0);
     /** Points of each set in a scatter plot. */
     static final int SCATTER_POINTS = 1_000;
     static final String NOTES = "## Notes";
@@ -522,6 +524,8 @@ public final class CompareBench {
                         + Arrays.toString(w) + "): " + e.getMessage(), e);
             }
             mixtureFigures(theirs, r);
+            r.put("mllib_epsilon_share", epsilonShare(theirs, k, test, s.loglikPoints()));
+            r.put("mllib_epsilon_share_at_truth", epsilonShare(truth, k, test, s.loglikPoints()));
         }
 
         /** Exact TV, held-out log-likelihood and the lower bounds of a mixture's own samples. */
@@ -741,6 +745,7 @@ public final class CompareBench {
                     .append(r.path("error").isNull() ? "" : r.path("error").asText().replace('|', '/').replace('\n', ' '))
                     .append(" |\n");
         }
+        mllibTable(md, rows);
         if (!instances.isEmpty()) {
             md.append("\nPlots (SVG, next to this file): per instance, `certified`, `exact` and `lower` by method, and ")
                     .append(String.join(", ", SCATTER_METHODS)).append(" samples against fresh truth points in the ")
@@ -755,6 +760,45 @@ public final class CompareBench {
             }
         }
         return md.toString();
+    }
+
+    /**
+     * MLlib's E-step floor. {@code ml.clustering.ExpectationAggregator} adds {@link #MLLIB_EPSILON} to every
+     * weighted component density, so its posteriors are {@code s / k + (1 - s) pi_i(x)} with
+     * {@code s = k eps / (k eps + q(x))}: where the mixture density q(x) is not well above 1e-16, as in
+     * moderate dimensions, its EM sees nearly uniform posteriors. Returns the mean of s over n points.
+     */
+    static double epsilonShare(DensityModel q, int k, double[] points, int n) {
+        double[] ll = new double[n];
+        q.logDensity(points, n, ll);
+        double logFloor = Math.log(k * MLLIB_EPSILON);
+        double sum = 0;
+        for (double l : ll) {
+            sum += 1 / (1 + Math.exp(l - logFloor));
+        }
+        return sum / n;
+    }
+
+    /** Where and why MLlib fails: its iterations, its held-out log-likelihood and its E-step floor. */
+    private static void mllibTable(StringBuilder md, List<ObjectNode> rows) {
+        List<ObjectNode> mllib = rows.stream().filter(r -> r.path("method").asText().equals("mllib")
+                && r.path("mllib_iterations").isNumber()).toList();
+        if (mllib.isEmpty()) {
+            return;
+        }
+        md.append("\nMLlib's fits. `floor share` is the mean, over the held-out truth points, of s = k eps / (k eps + "
+                + "q(x)), where eps = 2^-52 is what Spark ML's GaussianMixture adds to every weighted component "
+                + "density in its E-step (`ExpectationAggregator`): its posteriors are s / k + (1 - s) times the exact "
+                + "ones, so near 1 its EM sees nearly uniform posteriors and its log-likelihood barely moves. At "
+                + "MLlib's own model q and at the truth.\n\n");
+        md.append("| instance | iterations (max 100) | loglik (truth) | exact TV | floor share, MLlib's model | "
+                + "floor share, truth |\n|---|---|---|---|---|---|\n");
+        for (ObjectNode r : mllib) {
+            md.append("| ").append(r.path("instance").asText()).append(" | ").append(r.path("mllib_iterations").asInt())
+                    .append(" | ").append(loglik(r)).append(" | ").append(pm(r, "tv_exact")).append(" | ")
+                    .append(num(r, "mllib_epsilon_share", "%.4f")).append(" | ")
+                    .append(num(r, "mllib_epsilon_share_at_truth", "%.4f")).append(" |\n");
+        }
     }
 
     private static String pm(ObjectNode r, String key) {
