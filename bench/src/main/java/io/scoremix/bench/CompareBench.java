@@ -796,9 +796,18 @@ public final class CompareBench {
         for (ObjectNode r : mllib) {
             md.append("| ").append(r.path("instance").asText()).append(" | ").append(r.path("mllib_iterations").asInt())
                     .append(" | ").append(loglik(r)).append(" | ").append(pm(r, "tv_exact")).append(" | ")
-                    .append(num(r, "mllib_epsilon_share", "%.4f")).append(" | ")
-                    .append(num(r, "mllib_epsilon_share_at_truth", "%.4f")).append(" |\n");
+                    .append(share(r, "mllib_epsilon_share")).append(" | ")
+                    .append(share(r, "mllib_epsilon_share_at_truth")).append(" |\n");
         }
+    }
+
+    /** A share in [0, 1]: four decimals, or two significant digits below 0.001 so that tiny ones still show. */
+    private static String share(ObjectNode r, String key) {
+        if (!r.path(key).isNumber()) {
+            return "-";
+        }
+        double v = r.path(key).asDouble();
+        return String.format(Locale.ROOT, v < 1e-3 ? "%.1e" : "%.4f", v);
     }
 
     private static String pm(ObjectNode r, String key) {

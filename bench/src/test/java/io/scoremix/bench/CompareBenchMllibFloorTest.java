@@ -62,9 +62,13 @@ class CompareBenchMllibFloorTest {
         wide.putNull("error");
         ObjectNode crude = json.createObjectNode().put("instance", "wide-50d").put("method", "crude");
         crude.putNull("error");
+        ObjectNode low = json.createObjectNode().put("instance", "general-10d").put("method", "mllib")
+                .put("mllib_iterations", 100).put("mllib_epsilon_share", 4.86e-8).put("mllib_epsilon_share_at_truth", 0.0);
+        low.putNull("error");
         String md = CompareBench.markdown(List.of(new CompareBench.Run("bench/run compare", "now", "1.0")), "test",
-                Map.of(), new CompareBench.Settings(1_000, 1, 100, 2048, 10, 10, 100), List.of(crude, wide));
+                Map.of(), new CompareBench.Settings(1_000, 1, 100, 2048, 10, 10, 100), List.of(crude, wide, low));
         assertTrue(md.contains("| wide-50d | 3 | -48.0700 (-34.9000) | 0.9990 +- 0.0000 | 0.9876 | 0.4321 |"), md);
+        assertTrue(md.contains("| general-10d | 100 | - | - | 4.9e-08 | 0.0e+00 |"), md);
         String none = CompareBench.markdown(List.of(new CompareBench.Run("bench/run compare", "now", "1.0")), "test",
                 Map.of(), new CompareBench.Settings(1_000, 1, 100, 2048, 10, 10, 100), List.of(crude));
         assertTrue(!none.contains("floor share"), none);
