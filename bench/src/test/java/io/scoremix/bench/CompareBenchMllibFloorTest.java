@@ -43,7 +43,7 @@ class CompareBenchMllibFloorTest {
     @Test
     void meanOverPointsOfATwoComponentMixtureWithKEps() {
         // d = 1, components N(0, 1) and N(10, 1), weights 1/2: q(0) = q(10) = (phi(0) + phi(10)) / 2, and at
-        // x = 40 the density exp(-450) / sqrt(8 pi) underflows far below 2 eps, so s = 1 there.
+        // x = 40 the density, about exp(-450) / sqrt(8 pi) = 1e-196, is so far below 2 eps that s = 1 in doubles.
         GaussianMixture q = GaussianMixture.of(new double[] {0.5, 0.5}, new double[][] {{0}, {10}},
                 new double[][][] {{{1}}, {{1}}});
         double near = 0.5 * (1 + Math.exp(-50)) / Math.sqrt(2 * Math.PI);
