@@ -523,18 +523,21 @@ public final class CompareBench {
                 throw new IllegalArgumentException("MLlib's model is not a valid mixture (weights "
                         + Arrays.toString(w) + "): " + e.getMessage(), e);
             }
-            mixtureFigures(theirs, r);
-            r.put("mllib_epsilon_share", epsilonShare(theirs, k, test, s.loglikPoints()));
-            r.put("mllib_epsilon_share_at_truth", epsilonShare(truth, k, test, s.loglikPoints()));
+            double[] theirLogDensity = mixtureFigures(theirs, r);
+            r.put("mllib_epsilon_share", epsilonShare(theirLogDensity, k));
+            r.put("mllib_epsilon_share_at_truth", epsilonShare(testTruth, k));
         }
 
-        /** Exact TV, held-out log-likelihood and the lower bounds of a mixture's own samples. */
-        private void mixtureFigures(GaussianMixture q, ObjectNode r) {
+        /**
+         * Exact TV, held-out log-likelihood and the lower bounds of a mixture's own samples; returns its
+         * log-densities at the held-out points.
+         */
+        private double[] mixtureFigures(GaussianMixture q, ObjectNode r) {
             Estimate tv = Divergences.monteCarloTv(truth, q, s.mixtureDraws(), CounterRandom.of(s.seed() + 2), 31);
             r.put("tv_exact", tv.value());
             r.put("tv_exact_se", tv.standardError());
             r.put("tv_exact_of", "the mixture, " + s.mixtureDraws() + " draws of the truth");
-            putLoglik(r, q, "the mixture");
+            double[] logDensity = putLoglik(r, q, "the mixture");
             int m = s.samples();
             double[] y = new double[m * d];
             long t0 = System.nanoTime();
@@ -542,10 +545,11 @@ public final class CompareBench {
             r.put("sample_seconds", (System.nanoTime() - t0) * 1e-9);
             putLower(r, y, m);
             keepForPlot(r, y);
+            return logDensity;
         }
 
         /** Mean log-density of the held-out truth points, the truth's own, and the paired standard error. */
-        private void putLoglik(ObjectNode r, DensityModel q, String of) {
+        private double[] putLoglik(ObjectNode r, DensityModel q, String of) {
             int l = s.loglikPoints();
             double[] ll = new double[l];
             q.logDensity(test, l, ll);
@@ -567,6 +571,7 @@ public final class CompareBench {
             r.put("heldout_loglik_gap_se", Math.sqrt(gapVar / l));
             r.put("heldout_loglik_points", l);
             r.put("heldout_loglik_of", of);
+            return ll;
         }
 
         /**
@@ -766,17 +771,16 @@ public final class CompareBench {
      * MLlib's E-step floor. {@code ml.clustering.ExpectationAggregator} adds {@link #MLLIB_EPSILON} to every
      * weighted component density, so its posteriors are {@code s / k + (1 - s) pi_i(x)} with
      * {@code s = k eps / (k eps + q(x))}: where the mixture density q(x) is not well above 1e-16, as in
-     * moderate dimensions, its EM sees nearly uniform posteriors. Returns the mean of s over n points.
+     * moderate dimensions, its EM sees nearly uniform posteriors. Returns the mean of s over points with the
+     * given log-densities log q(x).
      */
-    static double epsilonShare(DensityModel q, int k, double[] points, int n) {
-        double[] ll = new double[n];
-        q.logDensity(points, n, ll);
+    static double epsilonShare(double[] logDensity, int k) {
         double logFloor = Math.log(k * MLLIB_EPSILON);
         double sum = 0;
-        for (double l : ll) {
+        for (double l : logDensity) {
             sum += 1 / (1 + Math.exp(l - logFloor));
         }
-        return sum / n;
+        return sum / logDensity.length;
     }
 
     /** Where and why MLlib fails: its iterations, its held-out log-likelihood and its E-step floor. */
@@ -803,11 +807,7 @@ public final class CompareBench {
 
     /** A share in [0, 1]: four decimals, or two significant digits below 0.001 so that tiny ones still show. */
     private static String share(ObjectNode r, String key) {
-        if (!r.path(key).isNumber()) {
-            return "-";
-        }
-        double v = r.path(key).asDouble();
-        return String.format(Locale.ROOT, v < 1e-3 ? "%.1e" : "%.4f", v);
+        return num(r, key, r.path(key).asDouble() < 1e-3 ? "%.1e" : "%.4f");
     }
 
     private static String pm(ObjectNode r, String key) {

@@ -32,12 +32,12 @@ class CompareBenchMllibFloorTest {
             GaussianMixture q = standard(d);
             double density = Math.pow(2 * Math.PI, -d / 2.0);
             double expected = EPS / (EPS + density);
-            double share = CompareBench.epsilonShare(q, 1, new double[d], 1);
-            assertEquals(expected, share, 1e-12 * Math.max(expected, 1e-300), "d = " + d);
+            double got = share(q, 1, new double[d]);
+            assertEquals(expected, got, 1e-12 * Math.max(expected, 1e-300), "d = " + d);
         }
         // d = 2: 1.4e-15, nothing; d = 50: the density 1.1e-20 is 2e-4 of eps, so s = 1 - 5e-5.
-        assertTrue(CompareBench.epsilonShare(standard(2), 1, new double[2], 1) < 1e-14);
-        assertTrue(CompareBench.epsilonShare(standard(50), 1, new double[50], 1) > 0.9999);
+        assertTrue(share(standard(2), 1, new double[2]) < 1e-14);
+        assertTrue(share(standard(50), 1, new double[50]) > 0.9999);
     }
 
     @Test
@@ -49,7 +49,7 @@ class CompareBenchMllibFloorTest {
         double near = 0.5 * (1 + Math.exp(-50)) / Math.sqrt(2 * Math.PI);
         double sNear = 2 * EPS / (2 * EPS + near);
         double expected = (sNear + sNear + 1) / 3;
-        assertEquals(expected, CompareBench.epsilonShare(q, 2, new double[] {0, 10, 40}, 3), 1e-12);
+        assertEquals(expected, share(q, 2, new double[] {0, 10, 40}), 1e-12);
     }
 
     @Test
@@ -72,6 +72,14 @@ class CompareBenchMllibFloorTest {
         String none = CompareBench.markdown(List.of(new CompareBench.Run("bench/run compare", "now", "1.0")), "test",
                 Map.of(), new CompareBench.Settings(1_000, 1, 100, 2048, 10, 10, 100), List.of(crude));
         assertTrue(!none.contains("floor share"), none);
+    }
+
+    /** The floor share of q's points (rows of length d), from their log-densities as the comparison does. */
+    private static double share(GaussianMixture q, int k, double[] points) {
+        int n = points.length / q.dimension();
+        double[] logDensity = new double[n];
+        q.logDensity(points, n, logDensity);
+        return CompareBench.epsilonShare(logDensity, k);
     }
 
     private static GaussianMixture standard(int d) {
